@@ -1,0 +1,315 @@
+"""``stylecam``: one entry point with subcommands; turns user errors into one line and exit 2.
+
+Heavy modules (torch, OpenCV, the training recipe) are imported inside the commands, so
+``stylecam --help`` answers at once and the runtime never loads Lightning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from realtime.errors import StylecamError
+
+PROG = "stylecam"
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one line like every other stylecam error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+
+
+def _runtime_options() -> argparse.ArgumentParser:
+    from realtime.weights import DEFAULT_STYLE
+
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("style and device")
+    group.add_argument("--style", default=DEFAULT_STYLE, help=f"style name or path to a .safetensors style file (default: {DEFAULT_STYLE}; see `stylecam styles`)")
+    group.add_argument("--device", default="auto", choices=("auto", "cuda", "mps", "cpu"), help="where the network runs (default: auto = CUDA, then MPS, then CPU)")
+    group.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"), help="network precision (default: fp16 on CUDA, fp32 elsewhere)")
+    group.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="processing scale: the network runs on the frame resized by this factor and the result is scaled back "
+        "to the frame's size; below 1 gives bigger brush strokes and more speed (default: the style's own, usually 1)",
+    )
+    return parent
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from realtime.webcam import key_help_text
+
+    runtime = _runtime_options()
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    parser = _Parser(
+        prog=PROG,
+        description="Real-time neural style transfer for webcams, video files and photos. "
+        "Without a command: the live webcam window where a camera and a display exist, otherwise a demo.",
+        parents=[runtime, debug],
+    )
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    styles = commands.add_parser("styles", help="list installed styles", parents=[debug])
+    styles.add_argument("--json", action="store_true", help="print the list as JSON")
+    styles.set_defaults(handler=cmd_styles)
+
+    video = commands.add_parser("video", help="stylize a video file (sound kept)", parents=[runtime, debug])
+    video.add_argument("input", type=Path, help="video file to read")
+    video.add_argument("-o", "--output", type=Path, required=True, help="video file to write (.mp4, .mov or .mkv)")
+    video.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    video.add_argument("--batch", type=_positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
+    video.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    video.add_argument("--quiet", action="store_true", help="no progress bar")
+    video.set_defaults(handler=cmd_video)
+
+    image = commands.add_parser("image", help="stylize photos (files or folders)", parents=[runtime, debug])
+    image.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="image files or folders of images")
+    image.add_argument("-o", "--output-dir", type=Path, required=True, help="folder for the stylized images (created if missing)")
+    image.add_argument("--max-size", type=_positive_int, default=None, help="cap the long side of each image, in pixels")
+    image.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    image.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    image.set_defaults(handler=cmd_image)
+
+    webcam = commands.add_parser(
+        "webcam",
+        help="live window from a camera or any OpenCV source",
+        parents=[runtime, debug],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="keys in the window:\n" + key_help_text(),
+    )
+    webcam.add_argument("--source", default="0", help="camera index, video file or stream URL (default: 0)")
+    webcam.add_argument("--width", type=_positive_int, help="ask the camera for this frame width")
+    webcam.add_argument("--height", type=_positive_int, help="ask the camera for this frame height")
+    webcam.add_argument("--save-dir", type=Path, default=Path("."), help="where screenshots and recordings go (default: .)")
+    webcam.set_defaults(handler=cmd_webcam)
+
+    demo = commands.add_parser("demo", help="stylize a short clip that stylecam makes itself", parents=[runtime, debug])
+    demo.add_argument("-o", "--output", type=Path, default=Path("stylecam-demo.mp4"), help="where the demo video goes")
+    demo.set_defaults(handler=cmd_demo)
+
+    # The recipe's options are parsed by the recipe itself (`stylecam train --help`), so the
+    # runtime's parser never imports it: the webcam starts without loading Lightning.
+    train = commands.add_parser("train", help="train a new style from a painting (see `stylecam train --help`)", add_help=False)
+    train.add_argument("train_args", nargs=argparse.REMAINDER)
+    train.set_defaults(handler=cmd_train, debug=False)
+
+    parser.set_defaults(handler=cmd_start)
+    return parser
+
+
+# -- shared setup ------------------------------------------------------------------------------
+def _load_stylizer(args: argparse.Namespace, default_scale: float | None = None):
+    from realtime.frames import Stylizer, configure_cpu_threads, pick_device, pick_precision
+    from realtime.weights import load_style
+
+    style, model = load_style(args.style)
+    device = pick_device(args.device)
+    if device.type == "cpu":
+        configure_cpu_threads()
+    scale = args.scale if args.scale is not None else (default_scale or style.default_scale)
+    if scale <= 0:
+        raise StylecamError(f"--scale must be positive, got {scale:g}")
+    return style, Stylizer(model, device, pick_precision(device, args.precision), scale=scale)
+
+
+def _check_video_output(output: Path, inputs: list[Path], overwrite: bool) -> None:
+    from realtime.sinks import OutputError, check_output_file
+
+    if output.suffix.lower() not in (".mp4", ".mov", ".mkv"):
+        raise OutputError(f"output {output} must end in .mp4, .mov or .mkv")
+    check_output_file(output, inputs, overwrite)
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_styles(args: argparse.Namespace) -> int:
+    from realtime.weights import DEFAULT_STYLE, StyleError, installed_styles, read_metadata
+
+    rows = []
+    for path in installed_styles():
+        try:
+            metadata = read_metadata(path)
+            image = metadata["style_image"]
+            rows.append({"name": path.stem, "title": image["title"], "artist": image["artist"], "licence": image["licence"], "path": str(path)})
+        except StyleError as error:
+            rows.append({"name": path.stem, "error": str(error), "path": str(path)})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no styles installed (train one with `stylecam train`)")
+        return 0
+    for number, row in enumerate(rows, start=1):
+        marker = "*" if row["name"] == DEFAULT_STYLE else " "
+        about = f"{row['title']}, {row['artist']} ({row['licence']})" if "error" not in row else f"UNUSABLE: {row['error']}"
+        print(f"{number:>2} {marker} {row['name']:<18} {about}")
+    print(f"(* default; files in {Path(rows[0]['path']).parent})")
+    return 0
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    from realtime.loops import convert_video
+
+    _check_video_output(args.output, [args.input], args.overwrite)
+    style, stylizer = _load_stylizer(args)
+    batch = args.batch or (4 if stylizer.device.type == "cuda" else 1)
+    report = convert_video(args.input, args.output, stylizer, style.name, batch_size=batch, show_progress=not args.quiet)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print(f"wrote {args.output}: {report.frames} frames in {report.seconds:.1f} s ({report.fps:.1f} fps, {report.device}, style {style.name})", file=sys.stderr)
+    return 0
+
+
+def cmd_image(args: argparse.Namespace) -> int:
+    from realtime.loops import collect_images, stylize_images
+    from realtime.sinks import check_writable_folder
+
+    missing = [str(path) for path in args.inputs if not path.exists()]
+    if missing:
+        raise StylecamError(f"input {missing[0]} does not exist" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    images = collect_images(args.inputs)
+    if not images:
+        raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
+    check_writable_folder(args.output_dir, create=True)
+    style, stylizer = _load_stylizer(args)
+    report = stylize_images(images, args.output_dir, stylizer, style.name, args.max_size, args.overwrite)
+    if args.json:
+        print(json.dumps(vars(report)))
+    for path in report.skipped_existing:
+        print(f"stylecam: skipped {path}: exists (use --overwrite to replace it)", file=sys.stderr)
+    print(f"wrote {len(report.written)} image(s) to {args.output_dir}", file=sys.stderr)
+    if report.unreadable:
+        raise StylecamError(f"{len(report.unreadable)} file(s) could not be read as images: {', '.join(report.unreadable)}")
+    return 0
+
+
+def _style_cycle(chosen: str) -> tuple[list[str], int]:
+    """All installed styles, for the next/previous keys, with the chosen one selected."""
+    from realtime.weights import installed_styles, resolve
+
+    chosen_path = resolve(chosen).resolve()
+    refs = [path.stem for path in installed_styles()]
+    paths = [path.resolve() for path in installed_styles()]
+    if chosen_path in paths:
+        return refs, paths.index(chosen_path)
+    return [str(chosen_path), *refs], 0
+
+
+def cmd_webcam(args: argparse.Namespace) -> int:
+    from realtime.capture import LiveSource, parse_source
+    from realtime.sinks import check_writable_folder
+    from realtime.webcam import DisplayError, WebcamApp, has_display
+
+    if not has_display():
+        raise DisplayError("no display for the webcam window (DISPLAY is not set); to stylize a file use `stylecam video`")
+    check_writable_folder(args.save_dir)
+    refs, index = _style_cycle(args.style)
+    # On the CPU, half resolution by default: four times fewer pixels keeps the window live.
+    cpu = args.device == "cpu" or (args.device == "auto" and not _has_accelerator())
+    style, stylizer = _load_stylizer(args, default_scale=0.5 if cpu else None)
+    with LiveSource(parse_source(args.source), args.width, args.height) as source:
+        print(f"stylecam: {style.name} on {stylizer.device}; press h in the window for keys, q to quit", file=sys.stderr)
+        state = WebcamApp(source, stylizer, refs, index, args.save_dir).run()
+    for path in state.saved:
+        print(f"saved {path}", file=sys.stderr)
+    return 0
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or torch.backends.mps.is_available()
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``stem-2.suffix``, ``stem-3.suffix``... whichever does not exist yet."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import cv2
+
+    from realtime.loops import convert_video, make_demo_clip, side_by_side
+    from realtime.sinks import write_image
+
+    style, stylizer = _load_stylizer(args)
+    output = _free_name(args.output)  # the demo never replaces a file, it picks a new name
+    _check_video_output(output, [], overwrite=False)
+    print(f"stylecam: demo with style '{style.name}': {style.credit_line()}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="stylecam-demo-") as workdir:
+        clip = Path(workdir) / "demo-input.mp4"
+        make_demo_clip(clip)
+        report = convert_video(clip, output, stylizer, style.name)
+        capture_in, capture_out = cv2.VideoCapture(str(clip)), cv2.VideoCapture(str(output))
+        for _ in range(report.frames // 2):
+            capture_in.grab(), capture_out.grab()
+        (_, original), (_, stylized) = capture_in.read(), capture_out.read()
+        capture_in.release(), capture_out.release()
+    preview = output.with_suffix(".png")
+    write_image(preview, side_by_side(original, stylized))
+    print(f"stylecam: wrote {output.resolve()} ({report.frames} frames, {report.fps:.1f} fps on {report.device})")
+    print(f"stylecam: original and stylized side by side: {preview.resolve()}")
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from realtime.webcam import camera_present, has_display
+
+    if has_display() and camera_present(0):
+        args.source, args.width, args.height, args.save_dir = "0", None, None, Path(".")
+        return cmd_webcam(args)
+    print("stylecam: no camera or no display here, so running the demo (`stylecam --help` lists the commands)", file=sys.stderr)
+    args.output = Path("stylecam-demo.mp4")
+    return cmd_demo(args)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from train.cli import add_arguments, run
+    except ImportError as error:
+        raise StylecamError(f"the training recipe cannot be imported ({error})") from None
+    parser = _Parser(prog=f"{PROG} train", description="Train a style network from a painting and a folder of photos.")
+    add_arguments(parser)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    train_args = parser.parse_args(args.train_args)
+    args.debug = train_args.debug
+    return run(train_args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except StylecamError as error:
+        if args.debug:
+            raise
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

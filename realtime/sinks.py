@@ -1,0 +1,231 @@
+"""Where stylized frames go: video files (audio kept, atomic finish) and images.
+
+``VideoWriter`` encodes with FFmpeg through PyAV in its own thread, into a hidden temporary
+file beside the destination, and only moves it into place once it is complete: a run that is
+interrupted (Ctrl-C, a crash, a vanished camera handled as an error) never leaves a corrupt
+file under the requested name.
+"""
+
+from __future__ import annotations
+
+from realtime.errors import StylecamError
+
+import os
+import queue
+import threading
+import uuid
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+# Audio codecs an MP4/MOV file can carry as they are; anything else (PCM in an AVI, say)
+# is re-encoded to AAC. Matroska carries everything.
+_MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "opus", "alac", "flac"}
+
+
+class OutputError(StylecamError):
+    """An output that cannot or must not be written; the message names it and says why."""
+
+
+def check_output_file(out: Path, inputs: list[Path] = (), overwrite: bool = False) -> None:
+    """Refuse before any work: writing over an input, an existing file, an unwritable folder."""
+    for source in inputs:
+        if out.exists() and source.exists() and out.resolve() == source.resolve():
+            raise OutputError(f"output {out} is the input file; choose another name")
+    if out.is_dir():
+        raise OutputError(f"output {out} is a folder; give a file name such as {out / 'stylized.mp4'}")
+    if out.exists() and not overwrite:
+        raise OutputError(f"output {out} exists (use --overwrite to replace it)")
+    check_writable_folder(out.parent if str(out.parent) else Path("."))
+
+
+def check_writable_folder(folder: Path, create: bool = False) -> None:
+    if create and not folder.exists():
+        try:
+            folder.mkdir(parents=True)
+        except OSError as error:
+            raise OutputError(f"output folder {folder} cannot be created ({error.strerror})") from None
+    if not folder.is_dir():
+        raise OutputError(f"output folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder {folder} is not writable")
+
+
+def _even(n: int) -> bool:
+    return n % 2 == 0
+
+
+class VideoWriter:
+    """Encodes BGR frames into ``path``; opens on the first frame; audio copied from ``audio_from``.
+
+    ``fps`` fixes a constant frame rate (frame i at i/fps). With ``fps=None`` each frame
+    carries its own timestamp in seconds (a live camera's irregular rate).
+    """
+
+    def __init__(self, path: Path, fps: float | None, audio_from: Path | None = None, crf: int = 18, queue_size: int = 16):
+        self.path = path
+        self.fps = fps
+        self.audio_from = audio_from
+        self.crf = crf
+        self.frames_written = 0
+        # Hidden, unique, beside the destination (same filesystem, so the final rename is atomic).
+        self._tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+        self._queue: queue.Queue[tuple[np.ndarray, float | None] | None] = queue.Queue(maxsize=queue_size)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._encode_loop, name="stylecam-encode", daemon=True)
+        self._thread.start()
+
+    # -- producer side ---------------------------------------------------------------------
+    def write(self, frame: np.ndarray, timestamp: float | None = None) -> None:
+        self._raise_if_failed()
+        while True:
+            try:
+                self._queue.put((frame, timestamp), timeout=0.5)
+                return
+            except queue.Full:
+                self._raise_if_failed()
+
+    def close(self) -> Path:
+        """Finish the file (flush, add audio) and move it into place; returns its path."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise_if_failed()
+        if self.frames_written == 0:
+            self._tmp.unlink(missing_ok=True)
+            raise OutputError(f"no frames were written, so {self.path} was not created")
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop everything: the destination is left as it was."""
+        self._error = self._error or OutputError("aborted")
+        try:
+            self._queue.put_nowait(None)
+        except queue.Full:
+            pass
+        self._thread.join(timeout=10)
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise OutputError(f"writing {self.path} failed ({self._error})")
+
+    # -- encoder thread ----------------------------------------------------------------------
+    def _encode_loop(self) -> None:
+        container = None
+        try:
+            container = av.open(str(self._tmp), mode="w", format=self._format())
+            stream = None
+            audio = None
+            while self._error is None:
+                item = self._queue.get()
+                if item is None:
+                    break
+                frame, timestamp = item
+                if stream is None:
+                    stream, time_base = self._add_video_stream(container, frame.shape[1], frame.shape[0])
+                    audio = self._add_audio_stream(container)
+                video_frame = av.VideoFrame.from_ndarray(frame, format="bgr24")
+                if self.fps is None:
+                    video_frame.pts = round((timestamp or 0.0) / time_base)
+                    video_frame.time_base = time_base
+                else:
+                    video_frame.pts = self.frames_written
+                container.mux(stream.encode(video_frame))
+                self.frames_written += 1
+            if self._error is None and stream is not None:
+                container.mux(stream.encode(None))
+                if audio is not None:
+                    self._copy_audio(container, *audio)
+        except BaseException as error:  # surfaced to the producer by _raise_if_failed
+            self._error = error
+        finally:
+            if container is not None:
+                try:
+                    container.close()
+                except Exception as error:  # noqa: BLE001 - a failed close means a broken file
+                    self._error = self._error or error
+
+    def _format(self) -> str | None:
+        return {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".avi": "avi"}.get(self.path.suffix.lower())
+
+    def _add_video_stream(self, container, width: int, height: int):
+        if self.fps is None:
+            time_base = Fraction(1, 1000)
+            stream = container.add_stream("libx264", rate=30)
+            stream.codec_context.time_base = time_base
+        else:
+            rate = Fraction(self.fps).limit_denominator(1001)
+            stream = container.add_stream("libx264", rate=rate)
+            time_base = 1 / rate
+        stream.width, stream.height = width, height
+        # 4:2:0 needs even sides; odd frame sizes keep their size with 4:4:4 instead of padding.
+        stream.pix_fmt = "yuv420p" if _even(width) and _even(height) else "yuv444p"
+        stream.options = {"crf": str(self.crf), "preset": "veryfast"}
+        return stream, time_base
+
+    def _add_audio_stream(self, container):
+        """Opens the audio source and adds its stream; None when there is no audio to keep."""
+        if self.audio_from is None:
+            return None
+        try:
+            source = av.open(str(self.audio_from))
+        except av.FFmpegError:
+            return None  # unreadable by FFmpeg: the video still converts, without sound
+        if not source.streams.audio:
+            source.close()
+            return None
+        in_stream = source.streams.audio[0]
+        copy = self.path.suffix.lower() == ".mkv" or in_stream.codec_context.name in _MP4_AUDIO
+        if copy:
+            out_stream = container.add_stream_from_template(in_stream)
+        else:
+            out_stream = container.add_stream("aac", rate=in_stream.codec_context.sample_rate)
+            out_stream.layout = in_stream.codec_context.layout
+        return source, in_stream, out_stream, copy
+
+    @staticmethod
+    def _copy_audio(container, source, in_stream, out_stream, copy: bool) -> None:
+        try:
+            for packet in source.demux(in_stream):
+                if copy:
+                    if packet.dts is None:  # the demuxer's end-of-stream marker
+                        continue
+                    packet.stream = out_stream
+                    container.mux(packet)
+                else:
+                    for frame in packet.decode():
+                        frame.pts = None  # let the encoder re-time the resampled frames
+                        container.mux(out_stream.encode(frame))
+            if not copy:
+                container.mux(out_stream.encode(None))
+        finally:
+            source.close()
+
+
+def write_image(path: Path, frame: np.ndarray) -> None:
+    """Write atomically: a temporary file beside ``path``, then a rename."""
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    ok, encoded = cv2.imencode(path.suffix, frame)
+    if not ok:
+        raise OutputError(f"cannot encode an image as {path.suffix}")
+    try:
+        tmp.write_bytes(encoded.tobytes())
+        os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path} ({error.strerror})") from None

@@ -1,0 +1,234 @@
+"""The live window: a camera (or any OpenCV source) stylized on screen, with keys."""
+
+from __future__ import annotations
+
+from realtime.errors import StylecamError
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime.capture import LiveSource, SourceError
+from realtime.frames import Stylizer
+from realtime.loops import side_by_side
+from realtime.sinks import VideoWriter, write_image
+from realtime.weights import load_style
+
+WINDOW = "stylecam"
+SCALE_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 1.0, 1.25, 1.5, 2.0)
+
+# (keys as shown to the user, what they do); the same table feeds --help and the overlay.
+KEY_HELP = (
+    ("n  or  Right", "next style"),
+    ("p  or  Left", "previous style"),
+    ("1 ... 9", "pick style by number"),
+    ("c", "original and stylized side by side"),
+    ("+  /  -", "bigger / smaller strokes (processing scale)"),
+    ("s", "screenshot (PNG)"),
+    ("r", "record on / off (MP4)"),
+    ("f", "fullscreen on / off"),
+    ("h", "this help"),
+    ("q  or  Esc", "quit"),
+)
+
+# Arrow-key codes from cv2.waitKeyEx differ by GUI backend (GTK, Qt, Windows, macOS).
+_RIGHT = {65363, 2555904, 0x1000014, 63235}
+_LEFT = {65361, 2424832, 0x1000012, 63234}
+
+
+class DisplayError(StylecamError):
+    """No screen to open the window on."""
+
+
+def key_help_text() -> str:
+    return "\n".join(f"  {keys:<14} {action}" for keys, action in KEY_HELP)
+
+
+def has_display() -> bool:
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def camera_present(index: int = 0) -> bool:
+    """Cheap check before the quick start picks the webcam over the demo."""
+    if sys.platform.startswith("linux") and not Path(f"/dev/video{index}").exists():
+        return False
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        capture = cv2.VideoCapture(index)
+        ok = capture.isOpened() and capture.read()[0]
+        capture.release()
+        return bool(ok)
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
+
+@dataclass
+class LiveState:
+    style_names: list[str]
+    style_index: int
+    scale: float
+    compare: bool = False
+    show_help: bool = False
+    fullscreen: bool = False
+    fps: float = 0.0
+    recording: VideoWriter | None = None
+    recording_started: float = 0.0
+    message: str = ""
+    message_until: float = 0.0
+    saved: list[str] = field(default_factory=list)
+
+    def say(self, text: str, seconds: float = 2.5) -> None:
+        self.message, self.message_until = text, time.monotonic() + seconds
+        print(f"stylecam: {text}", file=sys.stderr)
+
+
+def draw_overlay(image: np.ndarray, state: LiveState) -> np.ndarray:
+    lines = [f"{state.style_names[state.style_index]}  {state.fps:4.1f} fps  scale {state.scale:g}"]
+    if state.recording is not None:
+        lines[0] += "  REC"
+    if time.monotonic() < state.message_until:
+        lines.append(state.message)
+    if state.show_help:
+        lines += [f"{keys}: {action}" for keys, action in KEY_HELP]
+        lines += [f"{n + 1}: {name}" for n, name in enumerate(state.style_names[:9])]
+    else:
+        lines.append("h: help")
+    canvas = image.copy()
+    for row, text in enumerate(lines):
+        origin = (10, 24 + 22 * row)
+        cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
+    return canvas
+
+
+def _timestamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S")
+
+
+class WebcamApp:
+    def __init__(self, source: LiveSource, stylizer: Stylizer, style_refs: list[str], start_index: int, save_dir: Path):
+        self.source = source
+        self.stylizer = stylizer
+        self.style_refs = style_refs
+        self.save_dir = save_dir
+        self._models: dict[int, tuple] = {}
+        names = [Path(ref).stem if ref.endswith(".safetensors") else ref for ref in style_refs]
+        self.state = LiveState(style_names=names, style_index=start_index, scale=stylizer.scale)
+
+    def _select(self, index: int) -> None:
+        index %= len(self.style_refs)
+        if index not in self._models:
+            self._models[index] = load_style(self.style_refs[index])
+        style, model = self._models[index]
+        self.stylizer.set_model(model)
+        self.state.style_index = index
+        self.state.say(f"style: {style.name}")
+
+    def _change_scale(self, direction: int) -> None:
+        current = min(range(len(SCALE_STEPS)), key=lambda i: abs(SCALE_STEPS[i] - self.stylizer.scale))
+        chosen = SCALE_STEPS[max(0, min(len(SCALE_STEPS) - 1, current + direction))]
+        self.stylizer.scale = self.state.scale = chosen
+        self.state.say(f"processing scale {chosen:g} ({'bigger' if chosen < 1 else 'finer'} strokes)")
+
+    def _toggle_recording(self, frame: np.ndarray) -> None:
+        if self.state.recording is None:
+            path = self.save_dir / f"stylecam-{_timestamp()}.mp4"
+            self.state.recording = VideoWriter(path, fps=None)
+            self.state.recording_started = time.monotonic()
+            self.state.say(f"recording to {path}")
+        else:
+            self._stop_recording()
+
+    def _stop_recording(self) -> None:
+        if self.state.recording is not None:
+            path = self.state.recording.close()
+            self.state.recording = None
+            self.state.saved.append(str(path))
+            self.state.say(f"recording saved: {path}")
+
+    def handle_key(self, key: int, shown: np.ndarray) -> bool:
+        """Apply one key press; False means quit."""
+        if key < 0:
+            return True
+        char = chr(key & 0xFF).lower() if key & 0xFF < 128 and key < 0x10000 else ""
+        if char in ("q", "\x1b"):
+            return False
+        if char == "n" or key in _RIGHT:
+            self._select(self.state.style_index + 1)
+        elif char == "p" or key in _LEFT:
+            self._select(self.state.style_index - 1)
+        elif char.isdigit() and char != "0":
+            if int(char) <= len(self.style_refs):
+                self._select(int(char) - 1)
+        elif char == "c":
+            self.state.compare = not self.state.compare
+        elif char in ("+", "="):
+            self._change_scale(+1)
+        elif char in ("-", "_"):
+            self._change_scale(-1)
+        elif char == "s":
+            path = self.save_dir / f"stylecam-{_timestamp()}-{self.state.style_names[self.state.style_index]}.png"
+            write_image(path, shown)
+            self.state.saved.append(str(path))
+            self.state.say(f"screenshot saved: {path}")
+        elif char == "r":
+            self._toggle_recording(shown)
+        elif char == "f":
+            self.state.fullscreen = not self.state.fullscreen
+            mode = cv2.WINDOW_FULLSCREEN if self.state.fullscreen else cv2.WINDOW_NORMAL
+            cv2.setWindowProperty(WINDOW, cv2.WND_PROP_FULLSCREEN, mode)
+        elif char in ("h", "?"):
+            self.state.show_help = not self.state.show_help
+        return True
+
+    def step(self, frame: np.ndarray) -> np.ndarray:
+        """Stylize one camera frame; returns what is recorded and screenshotted (no overlay)."""
+        stylized = self.stylizer.stylize(frame)
+        shown = side_by_side(frame, stylized) if self.state.compare else stylized
+        if self.state.recording is not None:
+            # The stylized frame alone: its size never changes while a recording runs.
+            self.state.recording.write(stylized, timestamp=time.monotonic() - self.state.recording_started)
+        return shown
+
+    def run(self) -> LiveState:
+        try:
+            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
+        except cv2.error as error:
+            raise DisplayError(f"cannot open a window ({str(error).strip().splitlines()[-1]})") from None
+        smoothed = None
+        last = time.perf_counter()
+        try:
+            while True:
+                frame = self.source.read()
+                if frame is None:
+                    reason = self.source.ended_reason
+                    if reason and reason != "the video ended":
+                        raise SourceError(f"{reason}{self._saved_note()}")
+                    break
+                shown = self.step(frame)
+                now = time.perf_counter()
+                rate = 1.0 / max(now - last, 1e-6)
+                last = now
+                smoothed = rate if smoothed is None else 0.9 * smoothed + 0.1 * rate
+                self.state.fps = smoothed
+                cv2.imshow(WINDOW, draw_overlay(shown, self.state))
+                if not self.handle_key(cv2.waitKeyEx(1), shown):
+                    break
+                if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:  # closed with the mouse
+                    break
+        finally:
+            self._stop_recording()
+            cv2.destroyAllWindows()
+        return self.state
+
+    def _saved_note(self) -> str:
+        self._stop_recording()
+        return f"; saved: {', '.join(self.state.saved)}" if self.state.saved else ""
