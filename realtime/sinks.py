@@ -131,6 +131,7 @@ class VideoWriter:
             container = av.open(str(self._tmp), mode="w", format=self._format())
             stream = None
             audio = None
+            first_timestamp = None
             while self._error is None:
                 item = self._queue.get()
                 if item is None:
@@ -141,7 +142,9 @@ class VideoWriter:
                     audio = self._add_audio_stream(container)
                 video_frame = av.VideoFrame.from_ndarray(frame, format="bgr24")
                 if self.fps is None:
-                    video_frame.pts = round((timestamp or 0.0) / time_base)
+                    # Time from the first frame: a file that starts late confuses some players.
+                    first_timestamp = timestamp if first_timestamp is None else first_timestamp
+                    video_frame.pts = round(((timestamp or 0.0) - (first_timestamp or 0.0)) / time_base)
                     video_frame.time_base = time_base
                 else:
                     video_frame.pts = self.frames_written
@@ -195,7 +198,9 @@ class VideoWriter:
             out_stream = container.add_stream_from_template(in_stream)
         else:
             out_stream = container.add_stream("aac", rate=in_stream.codec_context.sample_rate)
-            out_stream.layout = in_stream.codec_context.layout
+            # Named layouts only: AAC refuses an unordered "N channels" layout (PCM in AVI has one),
+            # and more than two channels are downmixed to stereo by the encoder's resampler.
+            out_stream.layout = "mono" if in_stream.codec_context.channels == 1 else "stereo"
         return source, in_stream, out_stream, copy
 
     @staticmethod

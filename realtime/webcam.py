@@ -158,7 +158,7 @@ class WebcamApp:
         """Apply one key press; False means quit."""
         if key < 0:
             return True
-        char = chr(key & 0xFF).lower() if key & 0xFF < 128 and key < 0x10000 else ""
+        char = chr(key).lower() if key < 256 else ""  # arrows and other special keys come as large codes
         if char in ("q", "\x1b"):
             return False
         if char == "n" or key in _RIGHT:

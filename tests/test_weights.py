@@ -1,0 +1,109 @@
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from conftest import make_style
+from realtime.model import TransformerNet
+from realtime.weights import StyleError, load_style, read_metadata
+
+
+class _Payload:
+    """Unpickling this object creates a marker file: proof that code ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("name", ["evil.safetensors", "evil.pt", "evil.pth"])
+@pytest.mark.parametrize("writer", ["torch.save", "pickle"])
+def test_pickle_payload_is_refused_and_never_runs(tmp_path, name, writer):
+    marker = tmp_path / "payload-ran"
+    path = tmp_path / name
+    payload = {"conv1.conv.weight": _Payload(marker)}
+    if writer == "torch.save":
+        torch.save(payload, path)
+    else:
+        path.write_bytes(pickle.dumps(payload))
+    with pytest.raises(StyleError, match="pickle") as error:
+        load_style(path)
+    assert str(path) in str(error.value)
+    assert not marker.exists()
+
+
+def test_random_bytes_are_refused_as_corrupt(tmp_path):
+    path = tmp_path / "junk.safetensors"
+    path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}" + bytes(range(256)))
+    with pytest.raises(StyleError, match="corrupt") as error:
+        load_style(path)
+    assert "junk.safetensors" in str(error.value)
+
+
+def test_truncated_style_file_is_refused(tmp_path, style_file):
+    path = tmp_path / "cut.safetensors"
+    path.write_bytes(style_file.read_bytes()[:5000])
+    with pytest.raises(StyleError, match="corrupt"):
+        load_style(path)
+
+
+def test_plain_safetensors_without_metadata_is_refused(tmp_path):
+    path = tmp_path / "bare.safetensors"
+    save_file({k: v.contiguous() for k, v in TransformerNet(8).state_dict().items()}, str(path))
+    with pytest.raises(StyleError, match="no stylecam metadata"):
+        load_style(path)
+
+
+def test_other_architecture_is_refused(tmp_path, style_file):
+    metadata = read_metadata(style_file) | {"architecture": "adain"}
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path), metadata={"stylecam": json.dumps(metadata)})
+    with pytest.raises(StyleError, match="architecture 'adain'"):
+        load_style(path)
+
+
+def test_tensors_that_do_not_fit_the_declared_width_are_refused(tmp_path, style_file):
+    metadata = read_metadata(style_file) | {"width": 16}  # tensors are width 8
+    path = tmp_path / "mismatch.safetensors"
+    state = {k: v.contiguous() for k, v in TransformerNet(8).state_dict().items()}
+    save_file(state, str(path), metadata={"stylecam": json.dumps(metadata)})
+    with pytest.raises(StyleError, match="does not fit"):
+        load_style(path)
+
+
+def test_other_preprocessing_is_refused(tmp_path, style_file):
+    metadata = read_metadata(style_file) | {"preprocessing": {"color": "bgr", "range": [0, 255], "layout": "NCHW"}}
+    path = tmp_path / "caffe.safetensors"
+    state = {k: v.contiguous() for k, v in TransformerNet(8).state_dict().items()}
+    save_file(state, str(path), metadata={"stylecam": json.dumps(metadata)})
+    with pytest.raises(StyleError, match="preprocessing"):
+        load_style(path)
+
+
+def test_round_trip_keeps_weights_and_metadata(tmp_path):
+    path = make_style(tmp_path / "mine.safetensors", name="mine", default_scale=0.5)
+    style, model = load_style(path)
+    torch.manual_seed(0)
+    expected = TransformerNet(8).state_dict()
+    assert style.name == "mine" and style.default_scale == 0.5
+    assert all(torch.equal(model.state_dict()[k], expected[k]) for k in expected)
+    assert not any(p.requires_grad for p in model.parameters())
+
+
+def test_styles_are_found_by_name_in_stylecam_weights(tmp_path, monkeypatch):
+    make_style(tmp_path / "alpha.safetensors", name="alpha")
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(tmp_path))
+    style, _ = load_style("alpha")
+    assert style.path == tmp_path / "alpha.safetensors"
+    with pytest.raises(StyleError, match="unknown style 'beta'.*alpha"):
+        load_style("beta")
+
+
+def test_missing_style_path_is_named(tmp_path):
+    with pytest.raises(StyleError, match="does not exist"):
+        load_style(tmp_path / "nowhere.safetensors")
