@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     webcam.add_argument("--save-dir", type=Path, default=Path("."), help="where screenshots and recordings go (default: .)")
     webcam.set_defaults(handler=cmd_webcam)
 
+    bench = commands.add_parser("bench", help="measure speed: stylecam's loop next to the classic per-frame loop", parents=[runtime, debug])
+    bench.add_argument("input", type=Path, help="video to read (its first --frames frames are used)")
+    bench.add_argument("--frames", type=_positive_int, default=100, help="frames to time (default: 100)")
+    bench.add_argument("--batch", type=_positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
+    bench.set_defaults(handler=cmd_bench)
+
     demo = commands.add_parser("demo", help="stylize a short clip that stylecam makes itself", parents=[runtime, debug])
     demo.add_argument("-o", "--output", type=Path, default=Path("stylecam-demo.mp4"), help="where the demo video goes")
     demo.set_defaults(handler=cmd_demo)
@@ -173,6 +179,17 @@ def cmd_video(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict()))
     else:
         print(f"wrote {args.output}: {report.frames} frames in {report.seconds:.1f} s ({report.fps:.1f} fps, {report.device}, style {style.name})", file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from realtime.bench import run_bench
+    from realtime.capture import open_video_file
+
+    open_video_file(args.input)[0].release()  # a clear error for a bad input before any work
+    style, stylizer = _load_stylizer(args)
+    batch = args.batch or (4 if stylizer.device.type == "cuda" else 1)
+    print(json.dumps(run_bench(args.input, stylizer, style.name, args.frames, batch), indent=2))
     return 0
 
 

@@ -281,3 +281,11 @@ def test_cli_does_not_import_training_or_lightning():
 def test_python_dash_m_realtime_runs_the_cli():
     result = subprocess.run([sys.executable, "-m", "realtime", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "webcam" in result.stdout
+
+
+def test_bench_reports_both_loops_on_the_same_hardware(workdir, style_file, video_with_sound, capsys):
+    code, out, _ = run_cli("bench", video_with_sound, "--frames", "4", "--style", style_file, capsys=capsys)
+    report = json.loads(out)
+    assert code == 0 and report["frames"] == 4 and report["size"] == "161x119"
+    assert report["classic_loop_fps"] > 0 and report["stylecam_fps"] > 0 and report["model_only_ms"] > 0
+    assert "CPU" in report["hardware"]
