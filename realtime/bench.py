@@ -17,6 +17,7 @@ import torch
 
 from realtime.frames import Stylizer
 from realtime.loops import convert_video
+from realtime.sinks import VideoWriter
 
 
 def hardware_line(device: torch.device) -> str:
@@ -67,28 +68,24 @@ def model_only(stylizer: Stylizer, height: int, width: int, repeats: int) -> flo
 
 
 def trim(src: Path, dst: Path, frames: int) -> int:
-    """The first ``frames`` frames of ``src`` as a lossless-enough MJPEG file, for a fair start."""
+    """The first ``frames`` frames of ``src`` in a new file, so both loops read the same input."""
     capture = cv2.VideoCapture(str(src))
     fps = capture.get(cv2.CAP_PROP_FPS) or 30
-    writer = None
-    written = 0
-    while written < frames:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if writer is None:
-            writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"MJPG"), fps, (frame.shape[1], frame.shape[0]))
-        writer.write(frame)
-        written += 1
+    copied = 0
+    with VideoWriter(dst, fps=fps) as writer:
+        while copied < frames:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            writer.write(frame)
+            copied += 1
     capture.release()
-    if writer is not None:
-        writer.release()
-    return written
+    return copied
 
 
 def run_bench(src: Path, stylizer: Stylizer, style_name: str, frames: int, batch_size: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="stylecam-bench-") as workdir:
-        clip = Path(workdir) / "clip.avi"
+        clip = Path(workdir) / "clip.mp4"
         count = trim(src, clip, frames)
         capture = cv2.VideoCapture(str(clip))
         width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))

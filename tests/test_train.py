@@ -1,0 +1,293 @@
+"""The training recipe on tiny inputs: a random-init VGG (no download), 32 px crops, width 4."""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from realtime.weights import load_style
+from train import cli, export
+from train.data import PhotoDataModule, UnreadableImagesWarning, random_crop
+from train.errors import TrainingInputError, UnknownLayerError
+from train.losses import content_loss, gram, style_loss, total_variation
+from train.module import StyleTransferModule, TrainConfig
+from train.vgg import LAYER_NAMES, RANDOM, VGGFeatures, load_vgg
+
+STEPS = 3
+BATCH = 2
+
+
+def _photo(seed: int, width: int, height: int) -> np.ndarray:
+    """A smooth colour field plus noise: different statistics per seed, cheap to make."""
+    rng = np.random.default_rng(seed)
+    ys, xs = np.mgrid[0:height, 0:width]
+    base = np.stack([xs * (seed + 1) % 256, ys * 3 % 256, (xs + ys * seed) % 256], axis=-1)
+    return (base + rng.integers(0, 40, base.shape)).clip(0, 255).astype(np.uint8)
+
+
+def make_photo_folder(folder: Path, count: int = 4) -> Path:
+    (folder / "nested").mkdir(parents=True, exist_ok=True)
+    names = ["a.jpg", "b.PNG", "nested/c.jpeg", "nested/d.webp", "e.jpg", "f.png"]
+    for seed, name in enumerate(names[:count]):
+        assert cv2.imwrite(str(folder / name), _photo(seed, 48 + 8 * seed, 40 + 4 * seed))
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def vgg() -> VGGFeatures:
+    torch.manual_seed(0)
+    return load_vgg(RANDOM)
+
+
+@pytest.fixture(scope="module")
+def style_image(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("style") / "painting.png"
+    assert cv2.imwrite(str(path), _photo(7, 64, 48))
+    return path
+
+
+def tiny_config(style_image: Path, **changes) -> TrainConfig:
+    settings = dict(style_image=str(style_image), style_size=48, crop_size=32, batch_size=BATCH, width=4, vgg_weights=RANDOM)
+    return TrainConfig(**{**settings, **changes})
+
+
+def train_args(tmp: Path, style_image: Path, data: Path, *extra: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser.parse_args([
+        "--style-image", str(style_image), "--data", str(data), "--name", "tiny",
+        "--out", str(tmp / "weights"), "--workdir", str(tmp / "run"), "--vgg-weights", RANDOM,
+        "--width", "4", "--crop-size", "32", "--style-size", "48", "--batch-size", str(BATCH),
+        "--max-steps", str(STEPS), "--log-every", "1", "--preview-every", "2", "--accelerator", "cpu",
+        "--title", "Test Field", "--artist", "A. Tester", "--year", "2026", "--licence", "CC0", "--credit", "made by the test",
+        *extra,
+    ])  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, style_image) -> Path:
+    """One tiny training run through the CLI entry point, shared by the tests that inspect its outputs."""
+    tmp = tmp_path_factory.mktemp("trained")
+    data = make_photo_folder(tmp / "photos")
+    assert cli.run(train_args(tmp, style_image, data)) == 0
+    return tmp
+
+
+# ---- losses ------------------------------------------------------------------------------
+def test_gram_of_known_tensor():
+    features = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 1, 2)  # C=2, H=1, W=2
+    expected = torch.tensor([[5.0, 11.0], [11.0, 25.0]]) / 4  # F Fᵀ / (C·H·W)
+    assert torch.allclose(gram(features), expected.unsqueeze(0))
+
+
+def test_losses_are_zero_for_identical_inputs_and_positive_otherwise():
+    torch.manual_seed(0)
+    features = {"relu2_2": torch.rand(2, 8, 6, 6)}
+    grams = {"relu2_2": gram(features["relu2_2"][:1])}
+    same = {"relu2_2": features["relu2_2"][:1]}
+    assert style_loss(same, grams, {"relu2_2": 1.0}).item() == pytest.approx(0.0, abs=1e-6)
+    assert content_loss(features, features, {"relu2_2": 1.0}).item() == pytest.approx(0.0, abs=1e-6)
+    assert total_variation(torch.full((1, 3, 8, 8), 0.3)).item() == 0.0
+    other = {"relu2_2": torch.rand(2, 8, 6, 6)}
+    assert content_loss(other, features, {"relu2_2": 1.0}).item() > 0.01
+    assert style_loss(other, {"relu2_2": gram(torch.rand(1, 8, 6, 6) ** 4)}, {"relu2_2": 1.0}).item() > 0.01
+
+
+class ScaledVGG(nn.Module):
+    """The same features times a constant per layer, 0.001 to 1000 (another VGG file's scale)."""
+
+    def __init__(self, inner: VGGFeatures):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, images, layers):
+        return {name: value * 10.0 ** ((LAYER_NAMES.index(name) - 6) / 2) for name, value in self.inner(images, layers).items()}
+
+
+def test_loss_balance_is_unchanged_when_activations_are_scaled(vgg, style_image):
+    config = tiny_config(style_image, tv_weight=0.5)
+    torch.manual_seed(1)
+    plain = StyleTransferModule(config, vgg=vgg)
+    scaled = StyleTransferModule(config, vgg=ScaledVGG(vgg))
+    scaled.transformer.load_state_dict(plain.transformer.state_dict())
+    for module in (plain, scaled):
+        module.prepare_loss_network(torch.device("cpu"))
+    photos = torch.rand(2, 3, 32, 32)
+    expected, got = plain.compute_losses(photos), scaled.compute_losses(photos)
+    assert expected["style"].item() > 0 and expected["content"].item() > 0
+    for key in ("loss", "style", "content", "tv"):
+        assert got[key].item() == pytest.approx(expected[key].item(), rel=1e-4), key
+
+
+# ---- VGG ---------------------------------------------------------------------------------
+def test_unknown_layer_lists_the_valid_names(vgg):
+    with pytest.raises(UnknownLayerError, match="relu9_9.*valid layers: relu1_1, relu1_2"):
+        vgg(torch.rand(1, 3, 32, 32), ["relu2_2", "relu9_9"])
+    with pytest.raises(ValueError, match="relu4_4"):
+        TrainConfig(style_layers={"relu4_4": 1.0})
+
+
+def test_vgg_stops_at_the_deepest_requested_layer_and_keeps_its_input(vgg):
+    reached = []
+    handle = vgg.layers[4].register_forward_hook(lambda *_: reached.append(True))  # the pool after relu1_2
+    try:
+        images = torch.rand(1, 3, 32, 32)
+        before = images.clone()
+        features = vgg(images, ["relu1_2", "relu1_1"])
+    finally:
+        handle.remove()
+    assert set(features) == {"relu1_1", "relu1_2"} and features["relu1_2"].shape == (1, 64, 32, 32)
+    assert not reached
+    assert torch.equal(images, before)
+
+
+def test_vgg_weights_file_is_loaded_and_a_bad_one_is_refused(tmp_path, vgg):
+    good = tmp_path / "features.pth"
+    state = {key: value.half() for key, value in nn.Sequential(*vgg.layers).state_dict().items()}  # fp16, like the shared file
+    torch.save(state, good)
+    loaded = load_vgg(good)
+    assert loaded.layers[0].weight.dtype == torch.float32
+    assert torch.allclose(loaded.layers[0].weight, vgg.layers[0].weight, atol=1e-2)
+    torch.save({"0.weight": torch.zeros(3)}, tmp_path / "bad.pth")
+    with pytest.raises(TrainingInputError, match="bad.pth"):
+        load_vgg(tmp_path / "bad.pth")
+    with pytest.raises(TrainingInputError, match="missing.pth"):
+        load_vgg(tmp_path / "missing.pth")
+
+
+# ---- module ------------------------------------------------------------------------------
+def test_gradients_reach_the_transformer_and_not_the_vgg(vgg, style_image):
+    module = StyleTransferModule(tiny_config(style_image), vgg=vgg)
+    module.prepare_loss_network(torch.device("cpu"))
+    module.compute_losses(torch.rand(2, 3, 32, 32))["loss"].backward()
+    grads = [p.grad for p in module.transformer.parameters()]
+    assert all(g is not None for g in grads) and sum(g.abs().sum().item() for g in grads) > 0
+    assert all(p.grad is None and not p.requires_grad for p in vgg.parameters())
+    state_keys = set(module.state_dict())
+    assert state_keys == {f"transformer.{key}" for key in module.transformer.state_dict()}  # no VGG, no Gram targets
+    assert {id(p) for p in module.configure_optimizers().param_groups[0]["params"]} == {id(p) for p in module.transformer.parameters()}
+
+
+# ---- data --------------------------------------------------------------------------------
+def test_crops_have_the_crop_size_and_an_epoch_has_a_fixed_length(tmp_path):
+    folder = make_photo_folder(tmp_path / "photos", count=6)
+    datamodule = PhotoDataModule(folder, crop_size=32, batch_size=3, steps_per_epoch=5)
+    batches = list(datamodule.train_dataloader())
+    assert len(datamodule.images) == 6  # jpg, PNG, jpeg and webp, nested ones too; notes.txt ignored
+    assert len(batches) == 5
+    assert batches[0].shape == (3, 3, 32, 32) and batches[0].dtype == torch.uint8
+    image = datamodule.images[0]
+    before = image.clone()
+    random_crop(image, 16, (0.5, 1.0))
+    assert torch.equal(image, before)
+
+
+def test_corrupt_images_are_skipped_and_counted(tmp_path):
+    folder = make_photo_folder(tmp_path / "photos", count=3)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
+    (folder / "nested" / "empty.png").write_bytes(b"")
+    datamodule = PhotoDataModule(folder, crop_size=32)
+    with pytest.warns(UnreadableImagesWarning, match="skipped 2 unreadable image"):
+        datamodule.setup("fit")
+    assert datamodule.skipped_count == 2
+    assert {p.name for p in datamodule.skipped_files} == {"broken.jpg", "empty.png"}
+    assert len(datamodule.images) == 3
+
+
+def test_a_folder_without_usable_images_is_an_error_naming_it(tmp_path):
+    empty = tmp_path / "empty-photos"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no images here")
+    with pytest.raises(TrainingInputError, match="empty-photos has no images"):
+        PhotoDataModule(empty).setup("fit")
+    broken = tmp_path / "broken-photos"
+    broken.mkdir()
+    (broken / "x.jpg").write_bytes(b"garbage")
+    with warnings.catch_warnings(), pytest.raises(TrainingInputError, match="broken-photos has 1 image files but none"):
+        PhotoDataModule(broken).setup("fit")
+    with pytest.raises(TrainingInputError, match="does not exist"):
+        PhotoDataModule(tmp_path / "nowhere").setup("fit")
+
+
+# ---- end to end --------------------------------------------------------------------------
+def test_training_writes_a_style_file_that_the_runtime_loads(trained):
+    path = trained / "weights" / "tiny.safetensors"
+    style, model = load_style(path)
+    frame = torch.rand(1, 3, 37, 45)
+    with torch.no_grad():
+        output = model(frame)
+    assert output.shape == frame.shape and torch.isfinite(output).all()
+    training = style.metadata["training"]
+    assert training["steps"] == STEPS and training["width"] == 4 and training["crop_size"] == 32
+    assert training["hardware"].startswith(("CPU", "GPU")) and training["minutes"] >= 0
+    assert style.metadata["style_image"] == {
+        "title": "Test Field", "artist": "A. Tester", "year": "2026", "licence": "CC0", "credit": "made by the test",
+    }  # fmt: skip
+    assert 0 < style.default_scale <= 1
+    preview = cv2.imread(str(path.with_suffix(".png")))
+    assert preview is not None and preview.shape[0] == 2 * export.PREVIEW_TILE
+    assert "| tiny | Test Field, A. Tester, 2026 |" in (trained / "weights" / "README.md").read_text()
+    previews = sorted((trained / "run").rglob("previews/step_*.png"))
+    assert [p.name for p in previews] == ["step_0000002.png", "step_0000003.png"]
+
+
+def test_a_checkpoint_carries_its_settings(trained, style_image):
+    checkpoint = torch.load(trained / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    config = checkpoint["hyper_parameters"]["config"]
+    assert config["style_size"] == 48 and config["crop_size"] == 32 and config["style_image"] == str(style_image)
+    assert config["style_layers"] == {"relu1_2": 0.25, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3": 1.0}
+    assert not any(key.startswith(("vgg", "_vgg", "style_gram")) for key in checkpoint["state_dict"])
+    module = export.load_module(trained / "run" / "checkpoints" / "last.ckpt")
+    assert module.config == tiny_config(style_image)
+
+
+def test_resume_continues_the_step_count(trained, style_image, tmp_path):
+    checkpoint = trained / "run" / "checkpoints" / "last.ckpt"
+    args = train_args(tmp_path, style_image, trained / "photos", "--resume", str(checkpoint), "--max-steps", str(STEPS + 2), "--no-export")
+    assert cli.run(args) == 0
+    resumed = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert resumed["global_step"] == STEPS + 2
+    record = export.checkpoint_record(tmp_path / "run" / "checkpoints" / "last.ckpt")
+    assert record["steps"] == STEPS + 2
+    throughput = next(v for k, v in resumed["callbacks"].items() if k.startswith("Throughput"))
+    assert throughput["images"] == (STEPS + 2) * BATCH  # the images of the first run are carried over
+
+
+def test_export_refuses_to_overwrite_and_needs_credit_for_unknown_paintings(trained, style_image):
+    with pytest.raises(TrainingInputError, match="exists.*--overwrite"):
+        export.check_can_write("tiny", trained / "weights", overwrite=False)
+    with pytest.raises(TrainingInputError, match="--title, --artist, --licence"):
+        export.style_image_credit("my_painting", {})
+    known = export.style_image_credit("starry_night", {})
+    assert known["artist"] == "Vincent van Gogh" and known["licence"] == "public domain"
+
+
+def test_export_from_checkpoint_replaces_the_readme_line(trained, tmp_path):
+    out = tmp_path / "weights"
+    out.mkdir()
+    (out / "README.md").write_text(export.README_HEADER + "| tiny | old line |\n| other | kept |\n")
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args([
+        "--export-from", str(trained / "run" / "checkpoints" / "last.ckpt"), "--name", "tiny", "--out", str(out),
+        "--data", str(trained / "photos"), "--title", "T", "--artist", "A", "--licence", "CC0",
+    ])  # fmt: skip
+    assert cli.run(args) == 0
+    lines = (out / "README.md").read_text().splitlines()
+    assert "| other | kept |" in lines and not any("old line" in line for line in lines)
+    assert sum(line.startswith("| tiny |") for line in lines) == 1
+    assert load_style(out / "tiny.safetensors")[0].metadata["training"]["steps"] == STEPS
+
+
+def test_cli_reports_bad_layer_names_as_input_errors(tmp_path, style_image):
+    args = train_args(tmp_path, style_image, tmp_path, "--style-layers", "relu1_2:0.25,conv9")
+    with pytest.raises(TrainingInputError, match="conv9"):
+        cli.run(args)
