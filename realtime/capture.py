@@ -8,8 +8,6 @@ Both end their stream with ``None`` and are context managers that stop their thr
 
 from __future__ import annotations
 
-from realtime.errors import StylecamError
-
 import os
 import queue
 import threading
@@ -19,6 +17,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from realtime.errors import StylecamError
 
 
 class SourceError(StylecamError):

@@ -31,9 +31,23 @@ def _runtime_options() -> argparse.ArgumentParser:
 
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("style and device")
-    group.add_argument("--style", default=DEFAULT_STYLE, help=f"style name or path to a .safetensors style file (default: {DEFAULT_STYLE}; see `stylecam styles`)")
-    group.add_argument("--device", default="auto", choices=("auto", "cuda", "mps", "cpu"), help="where the network runs (default: auto = CUDA, then MPS, then CPU)")
-    group.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"), help="network precision (default: fp16 on CUDA, fp32 elsewhere)")
+    group.add_argument(
+        "--style",
+        default=DEFAULT_STYLE,
+        help=f"style name or path to a .safetensors style file (default: {DEFAULT_STYLE}; see `stylecam styles`)",
+    )
+    group.add_argument(
+        "--device",
+        default="auto",
+        choices=("auto", "cuda", "mps", "cpu"),
+        help="where the network runs (default: auto = CUDA, then MPS, then CPU)",
+    )
+    group.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", "fp32", "fp16", "bf16"),
+        help="network precision (default: fp16 on CUDA, fp32 elsewhere)",
+    )
     group.add_argument(
         "--scale",
         type=float,
@@ -151,7 +165,9 @@ def cmd_styles(args: argparse.Namespace) -> int:
         try:
             metadata = read_metadata(path)
             image = metadata["style_image"]
-            rows.append({"name": path.stem, "title": image["title"], "artist": image["artist"], "licence": image["licence"], "path": str(path)})
+            rows.append(
+                {"name": path.stem, "title": image["title"], "artist": image["artist"], "licence": image["licence"], "path": str(path)}
+            )
         except StyleError as error:
             rows.append({"name": path.stem, "error": str(error), "path": str(path)})
     if args.json:
@@ -178,7 +194,8 @@ def cmd_video(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
-        print(f"wrote {args.output}: {report.frames} frames in {report.seconds:.1f} s ({report.fps:.1f} fps, {report.device}, style {style.name})", file=sys.stderr)
+        speed = f"{report.fps:.1f} fps, {report.device}, style {style.name}"
+        print(f"wrote {args.output}: {report.frames} frames in {report.seconds:.1f} s ({speed})", file=sys.stderr)
     return 0
 
 

@@ -7,8 +7,6 @@ upload, and on CUDA through a reused pinned buffer so the copy is asynchronous.
 
 from __future__ import annotations
 
-from realtime.errors import StylecamError
-
 import os
 from dataclasses import dataclass
 
@@ -16,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from realtime.errors import StylecamError
 from realtime.model import MIN_SIDE, TransformerNet
 
 DEVICES = ("auto", "cuda", "mps", "cpu")

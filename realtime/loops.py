@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from realtime.capture import VideoFileSource
 from realtime.frames import Stylizer
-from realtime.sinks import IMAGE_SUFFIXES, OutputError, VideoWriter, write_image
+from realtime.sinks import IMAGE_SUFFIXES, VideoWriter, write_image
 
 
 @dataclass
@@ -174,5 +174,3 @@ def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     if left.shape[0] != right.shape[0]:
         right = cv2.resize(right, (round(right.shape[1] * left.shape[0] / right.shape[0]), left.shape[0]))
     return np.concatenate([left, right], axis=1)
-
-

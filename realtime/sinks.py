@@ -8,8 +8,6 @@ file under the requested name.
 
 from __future__ import annotations
 
-from realtime.errors import StylecamError
-
 import os
 import queue
 import threading
@@ -20,6 +18,8 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+
+from realtime.errors import StylecamError
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from realtime.errors import StylecamError
-
 import os
 import sys
 import time
@@ -14,6 +12,7 @@ import cv2
 import numpy as np
 
 from realtime.capture import LiveSource, SourceError
+from realtime.errors import StylecamError
 from realtime.frames import Stylizer
 from realtime.loops import side_by_side
 from realtime.sinks import VideoWriter, write_image

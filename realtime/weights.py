@@ -8,8 +8,6 @@ whose tensors do not fit the network is refused with a message naming the file.
 
 from __future__ import annotations
 
-from realtime.errors import StylecamError
-
 import json
 import os
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from realtime.errors import StylecamError
 from realtime.model import ARCHITECTURE, TransformerNet
 
 SUFFIX = ".safetensors"
@@ -96,8 +95,7 @@ def read_metadata(path: Path) -> dict[str, Any]:
         raise StyleError(f"style file {path} cannot be read ({error.strerror})") from None
     if head.startswith(_PICKLE_MAGIC):
         raise StyleError(
-            f"style file {path} is a pickle (torch.save) file, which could run code when loaded; "
-            f"stylecam only loads {SUFFIX} style files"
+            f"style file {path} is a pickle (torch.save) file, which could run code when loaded; stylecam only loads {SUFFIX} style files"
         )
     try:
         from safetensors import safe_open
@@ -121,10 +119,7 @@ def _validate(path: Path, metadata: dict[str, Any]) -> None:
     if missing:
         raise StyleError(f"style file {path} lacks metadata: {', '.join(missing)}")
     if metadata["architecture"] != ARCHITECTURE:
-        raise StyleError(
-            f"style file {path} is for architecture '{metadata['architecture']}', "
-            f"stylecam runs '{ARCHITECTURE}'"
-        )
+        raise StyleError(f"style file {path} is for architecture '{metadata['architecture']}', stylecam runs '{ARCHITECTURE}'")
     if metadata["preprocessing"] != PREPROCESSING:
         raise StyleError(f"style file {path} expects preprocessing {metadata['preprocessing']}, not {PREPROCESSING}")
     if not isinstance(metadata["width"], int) or metadata["width"] < 4:

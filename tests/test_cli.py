@@ -122,7 +122,9 @@ def test_interrupted_conversion_leaves_no_output(workdir, style_file, video_with
 
 # -- bad input: one line, exit 2 ----------------------------------------------------------------
 def test_missing_input(workdir, style_file, capsys):
-    assert_one_line_error(*run_cli("video", "nope.mp4", "-o", "out.mp4", "--style", style_file, capsys=capsys)[::2], "nope.mp4", "does not exist")
+    assert_one_line_error(
+        *run_cli("video", "nope.mp4", "-o", "out.mp4", "--style", style_file, capsys=capsys)[::2], "nope.mp4", "does not exist"
+    )
 
 
 def test_file_that_is_not_a_video(workdir, style_file, capsys):

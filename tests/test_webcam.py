@@ -1,6 +1,5 @@
 """The live path without a camera or a screen: fake captures, scripted keys, no window."""
 
-import threading
 import time
 
 import cv2
