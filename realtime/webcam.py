@@ -44,6 +44,14 @@ class DisplayError(StylecamError):
     """No screen to open the window on."""
 
 
+def _point_qt_at_system_fonts() -> None:
+    """OpenCV's Qt build ships no fonts and warns on every draw; the system's fonts silence it."""
+    for folder in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype", "/usr/share/fonts"):
+        if Path(folder).is_dir():
+            os.environ.setdefault("QT_QPA_FONTDIR", folder)
+            return
+
+
 def key_help_text() -> str:
     return "\n".join(f"  {keys:<14} {action}" for keys, action in KEY_HELP)
 
@@ -198,11 +206,14 @@ class WebcamApp:
         return shown
 
     def run(self) -> LiveState:
+        _point_qt_at_system_fonts()
         try:
-            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
+            # Resizable, aspect kept, no toolbar: the keys are the interface.
+            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         except cv2.error as error:
             raise DisplayError(f"cannot open a window ({str(error).strip().splitlines()[-1]})") from None
         smoothed = None
+        window_shape = None
         last = time.perf_counter()
         try:
             while True:
@@ -218,6 +229,9 @@ class WebcamApp:
                 last = now
                 smoothed = rate if smoothed is None else 0.9 * smoothed + 0.1 * rate
                 self.state.fps = smoothed
+                if shown.shape != window_shape and not self.state.fullscreen:
+                    window_shape = shown.shape  # first frame, or side by side toggled
+                    cv2.resizeWindow(WINDOW, shown.shape[1], shown.shape[0])
                 cv2.imshow(WINDOW, draw_overlay(shown, self.state))
                 if not self.handle_key(cv2.waitKeyEx(1), shown):
                     break

@@ -133,6 +133,7 @@ def test_camera_vanishing_mid_recording_leaves_a_playable_file(tmp_path, monkeyp
     app, source = _app(tmp_path, monkeypatch, FakeCamera(frames_before_unplug=15, delay=0.01))
     keys = iter([ord("r")])
     monkeypatch.setattr(webcam.cv2, "namedWindow", lambda *a: None)
+    monkeypatch.setattr(webcam.cv2, "resizeWindow", lambda *a: None)
     monkeypatch.setattr(webcam.cv2, "imshow", lambda *a: None)
     monkeypatch.setattr(webcam.cv2, "destroyAllWindows", lambda: None)
     monkeypatch.setattr(webcam.cv2, "getWindowProperty", lambda *a: 1.0)
