@@ -145,7 +145,7 @@ class LiveSource:
         self._frame: np.ndarray | None = None
         self._sequence = 0  # how many frames were captured; read() waits for a newer one
         self._delivered = 0
-        self.ended_reason: str | None = None
+        self.ended_reason: str | None = None  # why the stream ended, when it was a failure
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._grab, name="stylecam-capture", daemon=True)
         self._thread.start()
@@ -165,9 +165,11 @@ class LiveSource:
                 if self._pace:
                     next_due += self._pace
                     time.sleep(max(0.0, next_due - time.monotonic()))
-            elif now - last_frame_at > self.STALL_SECONDS or self._pace:
-                reason = "the video ended" if self._pace else "the camera stopped delivering frames"
-                self._finish(reason)
+            elif self._pace:  # a file played as a live source: its end is a normal end
+                self._finish(None)
+                return
+            elif now - last_frame_at > self.STALL_SECONDS:
+                self._finish("the camera stopped delivering frames")
                 return
             else:
                 time.sleep(0.01)

@@ -238,11 +238,11 @@ def _style_cycle(chosen: str) -> tuple[list[str], int]:
     from realtime.weights import installed_styles, resolve
 
     chosen_path = resolve(chosen).resolve()
-    refs = [path.stem for path in installed_styles()]
-    paths = [path.resolve() for path in installed_styles()]
+    installed = installed_styles()
+    paths = [path.resolve() for path in installed]
     if chosen_path in paths:
-        return refs, paths.index(chosen_path)
-    return [str(chosen_path), *refs], 0
+        return [path.stem for path in installed], paths.index(chosen_path)
+    return [str(chosen_path), *(path.stem for path in installed)], 0
 
 
 def cmd_webcam(args: argparse.Namespace) -> int:

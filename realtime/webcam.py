@@ -219,9 +219,8 @@ class WebcamApp:
             while True:
                 frame = self.source.read()
                 if frame is None:
-                    reason = self.source.ended_reason
-                    if reason and reason != "the video ended":
-                        raise SourceError(f"{reason}{self._saved_note()}")
+                    if self.source.ended_reason:
+                        raise SourceError(f"{self.source.ended_reason}{self._saved_note()}")
                     break
                 shown = self.step(frame)
                 now = time.perf_counter()

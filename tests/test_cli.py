@@ -291,3 +291,12 @@ def test_bench_reports_both_loops_on_the_same_hardware(workdir, style_file, vide
     assert code == 0 and report["frames"] == 4 and report["size"] == "161x119"
     assert report["classic_loop_fps"] > 0 and report["stylecam_fps"] > 0 and report["model_only_ms"] > 0
     assert "CPU" in report["hardware"]
+
+
+def test_a_real_process_prints_exactly_one_line_for_a_bad_video(workdir, style_file):
+    # OpenCV and FFmpeg write to the C-level stderr, which capsys does not see: run a process.
+    (workdir / "notes.mp4").write_text("not a video\n" * 100)
+    argv = [sys.executable, "-m", "realtime", "video", "notes.mp4", "-o", "out.mp4", "--style", str(style_file)]
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=workdir)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["stylecam: error: input notes.mp4 is not a readable video (unknown format, or truncated)"]

@@ -1,0 +1,39 @@
+"""Every style file in weights/ loads, says what it is, and stylizes without NaN."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from realtime.frames import Precision, Stylizer
+from realtime.weights import DEFAULT_STYLE, REQUIRED_CREDIT_FIELDS, REQUIRED_FIELDS, SUFFIX, load_style
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+SHIPPED = sorted(WEIGHTS.glob(f"*{SUFFIX}"))
+
+
+def test_the_default_style_is_shipped():
+    assert WEIGHTS / f"{DEFAULT_STYLE}{SUFFIX}" in SHIPPED
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_style_loads_with_complete_metadata(path):
+    style, model = load_style(path)
+    metadata = style.metadata
+    assert style.name == path.stem
+    assert all(metadata.get(key) for key in REQUIRED_FIELDS)
+    assert all(metadata["style_image"].get(key) for key in REQUIRED_CREDIT_FIELDS)
+    training = metadata["training"]
+    assert {"steps", "hardware", "style_size", "crop_size", "style_weight", "content_weight"} <= training.keys()
+    assert 0 < style.default_scale <= 2
+    frame = np.random.default_rng(0).integers(0, 256, (67, 93, 3), dtype=np.uint8)
+    raw = model(torch.rand(1, 3, 67, 93))
+    assert torch.isfinite(raw).all()
+    out = Stylizer(model, torch.device("cpu"), Precision(torch.float32)).stylize(frame)
+    assert out.shape == frame.shape and out.std() > 1  # a picture, not a flat colour
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_style_has_a_preview(path):
+    assert (WEIGHTS / f"{path.stem}.png").is_file()
