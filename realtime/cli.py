@@ -125,9 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     # The recipe's options are parsed by the recipe itself (`stylecam train --help`), so the
     # runtime's parser never imports it: the webcam starts without loading Lightning.
-    train = commands.add_parser("train", help="train a new style from a painting (see `stylecam train --help`)", add_help=False)
-    train.add_argument("train_args", nargs=argparse.REMAINDER)
-    train.set_defaults(handler=cmd_train, debug=False)
+    # Listed for --help only: main() hands `stylecam train ...` to the recipe's own parser.
+    commands.add_parser("train", help="train a new style from a painting (see `stylecam train --help`)", add_help=False)
 
     parser.set_defaults(handler=cmd_start)
     return parser
@@ -317,23 +316,33 @@ def cmd_start(args: argparse.Namespace) -> int:
     return cmd_demo(args)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def train_parser() -> argparse.ArgumentParser:
+    """The recipe's options, parsed by the recipe: the runtime's parser never imports it."""
     try:
-        from train.cli import add_arguments, run
+        from train.cli import add_arguments
     except ImportError as error:
         raise StylecamError(f"the training recipe cannot be imported ({error})") from None
     parser = _Parser(prog=f"{PROG} train", description="Train a style network from a painting and a folder of photos.")
     add_arguments(parser)
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
-    train_args = parser.parse_args(args.train_args)
-    args.debug = train_args.debug
-    return run(train_args)
+    return parser
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from train.cli import run
+
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = argparse.Namespace(debug="--debug" in argv)
     try:
+        if argv[:1] == ["train"]:
+            args = train_parser().parse_args(argv[1:])
+            args.handler = cmd_train
+        else:
+            args = build_parser().parse_args(argv)
         return args.handler(args)
     except StylecamError as error:
         if args.debug:

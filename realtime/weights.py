@@ -161,4 +161,5 @@ def save_style(model: TransformerNet, path: Path, metadata: dict[str, Any]) -> N
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
     save_file(state, str(tmp), metadata={METADATA_KEY: json.dumps(full, sort_keys=True)})
+    os.chmod(tmp, 0o644)  # a style file is for sharing; the writer may have made it private
     os.replace(tmp, path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -291,3 +293,13 @@ def test_cli_reports_bad_layer_names_as_input_errors(tmp_path, style_image):
     args = train_args(tmp_path, style_image, tmp_path, "--style-layers", "relu1_2:0.25,conv9")
     with pytest.raises(TrainingInputError, match="conv9"):
         cli.run(args)
+
+
+def test_building_the_train_flags_does_not_import_lightning():
+    # realtime/cli.py adds the `train` subcommand's flags; the webcam path must stay light.
+    code = (
+        "import argparse, sys; from train.cli import add_arguments; add_arguments(argparse.ArgumentParser()); "
+        "print(any(name.startswith(('pytorch_lightning', 'lightning')) for name in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

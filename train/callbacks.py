@@ -1,0 +1,127 @@
+"""Side effects of training, kept out of the LightningModule: previews and throughput."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from pytorch_lightning.utilities import rank_zero_only
+from torchvision.utils import make_grid
+
+
+def hardware_description() -> str:
+    """'GPU: NVIDIA H100 80GB HBM3' or 'CPU: 2 cores': what a reader needs to compare minutes."""
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        name = torch.cuda.get_device_name(0)
+        return f"GPU: {name}" if count == 1 else f"GPU: {count}x {name}"
+    return f"CPU: {os.cpu_count()} cores"
+
+
+def square_thumbnail(image: torch.Tensor, size: int) -> torch.Tensor:
+    """(3, H, W) uint8 -> (3, size, size) float in [0, 1]: centre square, resized."""
+    _, height, width = image.shape
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = image[:, top : top + side, left : left + side].unsqueeze(0).float().div(255)
+    return F.interpolate(square, size=(size, size), mode="bilinear", antialias=side > size, align_corners=False)[0].clamp(0, 1)
+
+
+def save_rgb_png(image: torch.Tensor, path: Path) -> None:
+    """(3, H, W) float RGB in [0, 1] -> PNG file."""
+    array = image.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), cv2.cvtColor(array, cv2.COLOR_RGB2BGR)):
+        raise OSError(f"cannot write {path}")
+
+
+class PreviewGrid(pl.Callback):
+    """Every ``every`` steps: a few fixed photos (top row) and their stylizations (bottom row), as PNG."""
+
+    def __init__(self, photos: list[torch.Tensor], every: int = 500, size: int = 256):
+        self.thumbnails = torch.stack([square_thumbnail(photo, size) for photo in photos])  # (N, 3, S, S)
+        self.every = every
+        self.saved: list[Path] = []
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
+        if self.every > 0 and trainer.global_step % self.every == 0:
+            self.write(trainer, pl_module)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.write(trainer, pl_module)
+
+    @rank_zero_only
+    def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        stylized = pl_module.stylize(self.thumbnails).cpu()
+        grid = make_grid(torch.cat([self.thumbnails, stylized]), nrow=len(self.thumbnails), padding=2)
+        path = Path(trainer.log_dir or trainer.default_root_dir) / "previews" / f"step_{trainer.global_step:07d}.png"
+        save_rgb_png(grid, path)
+        self.saved.append(path)
+        experiment = getattr(trainer.logger, "experiment", None)
+        if hasattr(experiment, "add_image"):  # TensorBoard, when installed
+            experiment.add_image("preview", grid, trainer.global_step)
+
+
+class Throughput(pl.Callback):
+    """Images per second (logged, and printed every ``print_every`` steps) and the training time.
+
+    The time and hardware travel in the checkpoint (callback state), so a resumed run reports
+    its total minutes and an export from a checkpoint knows where it was trained.
+    """
+
+    def __init__(self, print_every: int = 50):
+        self.print_every = print_every
+        self.train_seconds = 0.0
+        self.images = 0
+        self.hardware = hardware_description()
+        self._window_start: float | None = None
+        self._window_images = 0
+        self._last: float | None = None
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._last = self._window_start = time.perf_counter()
+        self._window_images = 0
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+        now = time.perf_counter()
+        self.train_seconds += now - (self._last or now)
+        self._last = now
+        count = len(batch) * trainer.world_size
+        self.images += count
+        self._window_images += count
+        step = trainer.global_step
+        if self.print_every > 0 and step % self.print_every == 0:
+            # Timing over a window of steps, so the GPU queue evens out without a sync per step.
+            rate = self._window_images / max(now - self._window_start, 1e-9)
+            pl_module.log("images_per_second", rate)
+            self._print(trainer, f"step {step}: {rate:.2f} images/s, {self.train_seconds / 60:.1f} min")
+            self._window_start, self._window_images = now, 0
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        rate = self.images / max(self.train_seconds, 1e-9)
+        self._print(trainer, f"trained {self.images} images in {self.train_seconds / 60:.1f} min: {rate:.2f} images/s ({self.hardware})")
+
+    @staticmethod
+    @rank_zero_only
+    def _print(trainer: pl.Trainer, message: str) -> None:
+        bar = trainer.progress_bar_callback
+        if bar is not None and hasattr(bar, "print"):
+            bar.print(message)  # above the progress bar, not through it
+        else:
+            print(message, flush=True)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"train_seconds": self.train_seconds, "images": self.images, "hardware": self.hardware}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.train_seconds = float(state_dict.get("train_seconds", 0.0))
+        self.images = int(state_dict.get("images", 0))
+        previous = state_dict.get("hardware")
+        if previous and previous != self.hardware:
+            self.hardware = f"{previous} + {self.hardware}"

@@ -1,0 +1,235 @@
+"""``stylecam train``: train a style on a folder of photos and export it as a style file.
+
+``add_arguments(parser)`` and ``run(args)`` let realtime/cli.py import this module only when
+the ``train`` subcommand is used, so the webcam path never loads Lightning.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import torch
+
+from train.errors import TrainingInputError
+from train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights
+from train.config import TrainConfig
+
+DEFAULTS = TrainConfig()
+
+
+def _format_layers(weights: dict[str, float]) -> str:
+    return ",".join(f"{name}:{weight:g}" for name, weight in weights.items())
+
+
+def _scale_range(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(",")
+    try:
+        return float(low), float(high or low)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX such as 0.25,1.0, got '{text}'") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    inputs = parser.add_argument_group("inputs and outputs")
+    inputs.add_argument("--style-image", required=False, help="the painting (jpg/png/webp)")
+    inputs.add_argument("--data", help="folder of training photos (searched recursively)")
+    inputs.add_argument("--name", help="style name (default: the style image's file name)")
+    inputs.add_argument("--out", type=Path, default=None, help="folder for the style file (default: the repo's weights/)")
+    inputs.add_argument("--workdir", type=Path, default=None, help="logs, previews and checkpoints (default: runs/NAME)")
+    inputs.add_argument("--vgg-weights", default=None,
+                        help="state_dict file of torchvision vgg16().features (default: torchvision's ImageNet weights, "
+                             "downloaded once; 'random' for smoke tests only)")
+    inputs.add_argument("--resume", type=Path, default=None, metavar="CKPT", help="continue from a checkpoint (e.g. WORKDIR/checkpoints/last.ckpt)")
+    inputs.add_argument("--export-from", type=Path, default=None, metavar="CKPT", help="skip training: export this checkpoint")
+    inputs.add_argument("--no-export", action="store_true", help="train only; export later with --export-from")
+    inputs.add_argument("--overwrite", action="store_true", help="replace an existing style file")
+    inputs.add_argument("--preview-photos", nargs="*", type=Path, default=None,
+                        help="photos for the exported preview (default: three from --data)")
+
+    recipe = parser.add_argument_group("recipe")
+    recipe.add_argument("--style-size", type=int, default=DEFAULTS.style_size, help="long side of the painting for the loss: sets stroke size (default %(default)s)")
+    recipe.add_argument("--crop-size", type=int, default=DEFAULTS.crop_size, help="training crop side in pixels (default %(default)s)")
+    recipe.add_argument("--crop-scale", type=_scale_range, default=DEFAULTS.crop_scale, metavar="MIN,MAX", help="area fraction of a photo per crop (default 0.25,1.0)")
+    recipe.add_argument("--decode-size", type=int, default=None, help="long side of the photos kept in memory (default: max(2 x crop, 512)); "
+                        "photos are decoded once, so lower it for a large photo set")
+    recipe.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="(default %(default)s)")
+    recipe.add_argument("--max-steps", type=int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)")
+    recipe.add_argument("--epochs", type=int, default=None, help="stop after this many epochs of --steps-per-epoch steps instead")
+    recipe.add_argument("--max-minutes", type=float, default=None, help="also stop after this many minutes of training (a fixed time budget on a shared machine)")
+    recipe.add_argument("--steps-per-epoch", type=int, default=1000, help="(default %(default)s)")
+    recipe.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate (default %(default)s)")
+    recipe.add_argument("--style-weight", type=float, default=DEFAULTS.style_weight, help="(default %(default)s)")
+    recipe.add_argument("--content-weight", type=float, default=DEFAULTS.content_weight, help="(default %(default)s)")
+    recipe.add_argument("--tv-weight", type=float, default=DEFAULTS.tv_weight, help="(default %(default)s)")
+    recipe.add_argument("--style-layers", default=_format_layers(DEFAULT_STYLE_LAYERS), help="NAME:WEIGHT,... (default %(default)s)")
+    recipe.add_argument("--content-layers", default=_format_layers(DEFAULT_CONTENT_LAYERS), help="NAME:WEIGHT,... (default %(default)s)")
+    recipe.add_argument("--width", type=int, default=DEFAULTS.width, help="transformer width; 32 is the classic network (default %(default)s)")
+    recipe.add_argument("--seed", type=int, default=DEFAULTS.seed, help="(default %(default)s)")
+
+    hardware = parser.add_argument_group("hardware")
+    hardware.add_argument("--precision", default=None, help="Lightning precision (default: bf16-mixed on a CUDA GPU that supports it, else 32)")
+    hardware.add_argument("--accelerator", default="auto", help="(default %(default)s)")
+    hardware.add_argument("--devices", default="auto", help="(default %(default)s)")
+    hardware.add_argument("--num-nodes", type=int, default=1, help="(default %(default)s)")
+    hardware.add_argument("--strategy", default="auto", help="(default %(default)s)")
+    hardware.add_argument("--num-workers", type=int, default=0, help="data loader workers; photos are decoded once, so 0 is usually enough")
+
+    logging = parser.add_argument_group("logging")
+    logging.add_argument("--log-every", type=int, default=50, help="steps between logged losses and images/s (default %(default)s)")
+    logging.add_argument("--checkpoint-every", type=int, default=200, help="steps between saves of WORKDIR/checkpoints/last.ckpt (default %(default)s)")
+    logging.add_argument("--keep-checkpoints", action="store_true",
+                         help="keep every checkpoint (WORKDIR/checkpoints/step=N.ckpt), not only last.ckpt: "
+                              "a run that degrades late can be exported from an earlier step")
+    logging.add_argument("--preview-every", type=int, default=500, help="steps between preview grids (default %(default)s; 0: off)")
+
+    credit = parser.add_argument_group("style image credit (known for the five shared paintings)")
+    credit.add_argument("--title")
+    credit.add_argument("--artist")
+    credit.add_argument("--year")
+    credit.add_argument("--licence")
+    credit.add_argument("--credit", help="where the image comes from")
+    credit.add_argument("--default-scale", type=float, default=None, help="runtime processing scale to suggest (default: from the crop size)")
+
+
+def default_precision() -> str:
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return "bf16-mixed"  # tensor cores, and bf16 needs no loss scaling
+    # CPU: exact by default. bf16-mixed helps only on CPUs with bf16 instructions (AVX512-BF16 or
+    # AMX: 1.7x on a 2-core EPYC) and slows others down: ask for it with --precision.
+    return "32"
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    if args.style_image is None:
+        raise TrainingInputError("--style-image is required to train")
+    return TrainConfig(
+        style_image=str(Path(args.style_image)),
+        style_size=args.style_size,
+        crop_size=args.crop_size,
+        crop_scale=tuple(args.crop_scale),
+        decode_size=args.decode_size,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        style_weight=args.style_weight,
+        content_weight=args.content_weight,
+        tv_weight=args.tv_weight,
+        style_layers=parse_layer_weights(args.style_layers),
+        content_layers=parse_layer_weights(args.content_layers),
+        width=args.width,
+        vgg_weights=args.vgg_weights,
+        seed=args.seed,
+    )
+
+
+def style_name(args: argparse.Namespace, config_style_image: str) -> str:
+    return args.name or Path(config_style_image).stem
+
+
+def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
+    import pytorch_lightning as pl
+    from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+    from pytorch_lightning.loggers import CSVLogger
+
+    loggers = [CSVLogger(str(workdir), name="logs")]
+    try:
+        from pytorch_lightning.loggers import TensorBoardLogger
+
+        import tensorboard  # noqa: F401  (only to know it is installed)
+
+        loggers.append(TensorBoardLogger(str(workdir), name="tensorboard"))
+    except ImportError:
+        pass
+    checkpoint = ModelCheckpoint(
+        dirpath=str(workdir / "checkpoints"),
+        save_last=True,
+        # The loss of random crops says little about quality, so no "best": the latest, or all.
+        save_top_k=-1 if args.keep_checkpoints else 0,
+        filename="{step}",
+        every_n_train_steps=max(1, args.checkpoint_every),
+    )
+    return pl.Trainer(
+        accelerator=args.accelerator,
+        devices=args.devices,
+        num_nodes=args.num_nodes,
+        strategy=args.strategy,
+        precision=args.precision or default_precision(),
+        max_steps=args.max_steps,
+        max_epochs=args.epochs if args.epochs is not None else -1,
+        max_time=timedelta(minutes=args.max_minutes) if args.max_minutes else None,
+        log_every_n_steps=args.log_every,
+        logger=loggers,
+        callbacks=[checkpoint, TQDMProgressBar(refresh_rate=max(1, min(args.log_every, 10))), *callbacks],
+        default_root_dir=str(workdir),
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train (or resume) and export; returns the exit code. Raises TrainingInputError on bad input."""
+    from train import export
+
+    if args.export_from is not None:
+        path = export.export_checkpoint(args.export_from, **export.options_from_args(args))
+        print(f"wrote {path}")
+        return 0
+    return train_and_export(args)
+
+
+def train_and_export(args: argparse.Namespace) -> int:
+    import pytorch_lightning as pl
+
+    from train import export
+    from train.callbacks import PreviewGrid, Throughput
+    from train.module import StyleTransferModule
+    from train.vgg import load_vgg
+
+    config = config_from_args(args)
+    name = style_name(args, config.style_image)
+    export.check_can_write(name, args.out, args.overwrite)  # fail before an hour of training, not after
+    if args.resume is not None and not args.resume.is_file():
+        raise TrainingInputError(f"checkpoint {args.resume} does not exist")
+    workdir = args.workdir or Path("runs") / name
+    pl.seed_everything(config.seed, workers=True, verbose=False)
+    datamodule = build_datamodule(args, config)
+    module = StyleTransferModule(config, vgg=load_vgg(config.vgg_weights))
+    throughput = Throughput(print_every=args.log_every)
+    previews = PreviewGrid(export.pick_photos(datamodule.images, 4), every=args.preview_every)
+    trainer = build_trainer(args, workdir, [throughput, previews])
+    started = time.perf_counter()
+    # weights_only: a checkpoint is a pickle, and loading one must not be able to run code.
+    trainer.fit(module, datamodule=datamodule, ckpt_path=str(args.resume) if args.resume else None, weights_only=True)
+    # The last step is saved whatever stopped the run (max steps between checkpoints,
+    # --max-minutes, Ctrl-C), so --resume and --export-from always see the final weights.
+    last = workdir / "checkpoints" / "last.ckpt"
+    trainer.save_checkpoint(str(last))
+    print(f"training took {(time.perf_counter() - started) / 60:.1f} min wall time; last checkpoint {last}")
+    if trainer.interrupted:
+        print(f"interrupted: not exported (continue with --resume {last}, or export with --export-from {last})")
+        return 130
+    if args.no_export or not trainer.is_global_zero:
+        return 0
+    path = export.export_module(
+        module, steps=trainer.global_step, minutes=throughput.train_seconds / 60, hardware=throughput.hardware,
+        photos=export.preview_photos_from(args, datamodule.images), **export.options_from_args(args, name=name),
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+def build_datamodule(args: argparse.Namespace, config: TrainConfig):
+    from train.data import PhotoDataModule
+
+    if args.data is None:
+        raise TrainingInputError("--data (a folder of training photos) is required to train")
+    datamodule = PhotoDataModule(
+        args.data, crop_size=config.crop_size, batch_size=config.batch_size, scale=config.crop_scale,
+        steps_per_epoch=args.steps_per_epoch, decode_side=config.decode_size, num_workers=args.num_workers,
+    )
+    datamodule.setup("fit")  # errors about the photo folder now, before the Trainer starts
+    if datamodule.skipped_count:
+        print(f"skipped {datamodule.skipped_count} unreadable image(s) in {args.data}")
+    return datamodule

@@ -1,0 +1,254 @@
+"""Checkpoint or module -> style file (``weights/NAME.safetensors``), preview PNG and model-card line.
+
+The style file carries everything a reader needs to trust and reproduce it: every training
+setting, the steps, the hardware and minutes, and the painting's title, artist and licence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from realtime.weights import SUFFIX, save_style, weights_dirs
+from train.callbacks import save_rgb_png, square_thumbnail
+from train.data import decode_image, find_images
+from train.errors import TrainingInputError
+
+# The five paintings of the shared data set (all public domain: the artists died over 70 years ago,
+# and the works were published before 1929 — public domain in the US as well).
+KNOWN_PAINTINGS: dict[str, dict[str, str]] = {
+    "starry_night": {"title": "The Starry Night", "artist": "Vincent van Gogh", "year": "1889"},
+    "wave": {"title": "The Great Wave off Kanagawa", "artist": "Katsushika Hokusai", "year": "c. 1831"},
+    "the_scream": {"title": "The Scream", "artist": "Edvard Munch", "year": "1893"},
+    "composition_vii": {"title": "Composition VII", "artist": "Wassily Kandinsky", "year": "1913"},
+    "udnie": {"title": "Udnie (Young American Girl, The Dance)", "artist": "Francis Picabia", "year": "1913"},
+}
+_KNOWN_CREDIT = "public-domain reproduction, as used by the original fast style transfer work"
+_KNOWN_LICENCE = "public domain"
+CPU_NOTE = "trained on CPU at reduced settings"
+README_HEADER = (
+    "# Style files\n\n"
+    "One `.safetensors` file per style (the training settings and the painting's credit are in its\n"
+    "metadata) and a preview `NAME.png`: the painting, three photos and their stylizations.\n"
+    "Lines are written by `stylecam train` (train/export.py).\n\n"
+    "| style | painting | credit and licence | steps | settings | hardware | minutes |\n"
+    "| --- | --- | --- | --- | --- | --- | --- |\n"
+)
+PREVIEW_TILE = 320  # pixels per preview tile: big enough to see strokes, small enough for git
+
+
+def style_image_credit(name: str, overrides: dict[str, str | None]) -> dict[str, str]:
+    """Title/artist/year/credit/licence: known defaults for the shared paintings, flags win."""
+    known = KNOWN_PAINTINGS.get(name)
+    credit = {**known, "credit": _KNOWN_CREDIT, "licence": _KNOWN_LICENCE} if known else {}
+    credit.update({key: value for key, value in overrides.items() if value})
+    missing = [key for key in ("title", "artist", "licence") if not credit.get(key)]
+    if missing:
+        flags = ", ".join(f"--{key}" for key in missing)
+        raise TrainingInputError(f"style '{name}' is not one of the known paintings: give {flags} (and --credit, --year)")
+    credit.setdefault("credit", "given by the trainer")
+    credit.setdefault("year", "unknown")
+    return credit
+
+
+def painting_key(name: str, style_image: str) -> str:
+    """The known painting a style was trained on: by style name, else by the image's file name."""
+    return name if name in KNOWN_PAINTINGS else Path(style_image).stem
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")  # keep the Markdown table intact
+
+
+def output_dir(out: Path | None) -> Path:
+    return Path(out) if out is not None else weights_dirs()[-1]  # the repository's weights/
+
+
+def check_can_write(name: str, out: Path | None, overwrite: bool) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
+        raise TrainingInputError(f"style name '{name}' may only hold letters, digits, '_' and '-'")
+    path = output_dir(out) / f"{name}{SUFFIX}"
+    if path.exists() and not overwrite:
+        raise TrainingInputError(f"style file {path} exists (use --overwrite to replace it)")
+    return path
+
+
+def default_scale_for(style_size: int) -> float:
+    """Runtime processing scale to suggest: strokes are learned in pixels, and 512 px styles looked right at 1.0.
+
+    A style learned at a smaller working size has smaller strokes; processing frames at
+    style_size/512 of their size brings the strokes back (and costs fewer pixels).
+    """
+    return round(min(1.0, max(0.25, style_size / 512)), 2)
+
+
+def options_from_args(args: argparse.Namespace, name: str | None = None) -> dict[str, Any]:
+    overrides = {key: getattr(args, key) for key in ("title", "artist", "year", "licence", "credit")}
+    return {
+        "name": name or args.name,
+        "out": args.out,
+        "overwrite": args.overwrite,
+        "credit_overrides": overrides,
+        "default_scale": args.default_scale,
+        "photo_paths": args.preview_photos,
+        "data": args.data,
+    }
+
+
+def pick_photos(images: list[torch.Tensor], count: int) -> list[torch.Tensor]:
+    """count images spread evenly over the (sorted) list: fixed across runs, varied in subject."""
+    step = max(1, len(images) // count)
+    return [images[(index * step + step // 2) % len(images)] for index in range(min(count, len(images)))]
+
+
+def preview_photos_from(args: argparse.Namespace, images: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+    return load_preview_photos(args.preview_photos, args.data, images)
+
+
+def load_preview_photos(paths: list[Path] | None, data: str | Path | None, images: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
+    if paths:
+        decoded = [decode_image(Path(path), 1024) for path in paths]
+        unreadable = [str(path) for path, image in zip(paths, decoded) if image is None]
+        if unreadable:
+            raise TrainingInputError(f"preview photo(s) cannot be read: {', '.join(unreadable)}")
+        return decoded
+    if images:
+        return pick_photos(images, 3)
+    if data is not None:
+        decoded = [image for image in (decode_image(p, 1024) for p in find_images(Path(data))) if image is not None]
+        if decoded:
+            return pick_photos(decoded, 3)
+    raise TrainingInputError("no photos for the preview: give --preview-photos or --data")
+
+
+def training_metadata(config: dict[str, Any], steps: int, minutes: float, hardware: str) -> dict[str, Any]:
+    training = {**config, "steps": int(steps), "images_seen": int(steps) * int(config["batch_size"]),
+                "hardware": hardware, "minutes": round(float(minutes), 1)}
+    if hardware.startswith("CPU"):
+        training["note"] = CPU_NOTE
+    return training
+
+
+def build_preview(painting: torch.Tensor, photos: list[torch.Tensor], stylized: list[torch.Tensor]) -> torch.Tensor:
+    """(3, H, W) in [0, 1]: the painting on the left, photos on top, their stylizations below."""
+    tiles = [square_thumbnail(photo, PREVIEW_TILE) for photo in photos]
+    top = torch.cat(tiles, dim=2)
+    bottom = torch.cat([F.interpolate(s.unsqueeze(0), size=(PREVIEW_TILE, PREVIEW_TILE), mode="bilinear", antialias=True)[0] for s in stylized], dim=2)
+    height = 2 * PREVIEW_TILE
+    _, p_h, p_w = painting.shape
+    width = min(round(p_w * height / p_h), 2 * height)
+    left = F.interpolate(painting.unsqueeze(0), size=(height, width), mode="bilinear", antialias=True, align_corners=False)[0]
+    return torch.cat([left, torch.cat([top, bottom], dim=1)], dim=2).clamp(0, 1)
+
+
+def update_readme(readme: Path, name: str, row: str) -> None:
+    """Replace the line of this style in the table, or append it; creates the file with its header."""
+    text = readme.read_text(encoding="utf-8") if readme.exists() else README_HEADER
+    lines = text.splitlines()
+    prefix = f"| {name} |"
+    replaced = [row if line.startswith(prefix) else line for line in lines]
+    if replaced == lines:
+        replaced.append(row)
+    readme.write_text("\n".join(replaced) + "\n", encoding="utf-8")
+
+
+def readme_row(name: str, credit: dict[str, str], training: dict[str, Any]) -> str:
+    settings = (
+        f"crop {training['crop_size']}, style {training['style_size']}, batch {training['batch_size']}, "
+        f"width {training['width']}, style/content/tv {training['style_weight']:g}/{training['content_weight']:g}/{training['tv_weight']:g}"
+    )
+    if training.get("note"):
+        settings += f" ({training['note']})"
+    cells = [
+        name,
+        f"{credit['title']}, {credit['artist']}, {credit['year']}",
+        f"{credit['credit']}; {credit['licence']}",
+        training["steps"],
+        settings,
+        training["hardware"],
+        f"{training['minutes']:g}",
+    ]
+    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
+
+
+def export_module(
+    module,
+    *,
+    steps: int,
+    minutes: float,
+    hardware: str,
+    photos: list[torch.Tensor],
+    name: str | None,
+    out: Path | None = None,
+    overwrite: bool = False,
+    credit_overrides: dict[str, str | None] | None = None,
+    default_scale: float | None = None,
+    **_ignored: Any,
+) -> Path:
+    """Write NAME.safetensors, NAME.png and the README line for a trained StyleTransferModule."""
+    config = module.config
+    name = name or Path(config.style_image).stem
+    path = check_can_write(name, out, overwrite)
+    credit = style_image_credit(painting_key(name, config.style_image), credit_overrides or {})
+    training = training_metadata(config.to_dict(), steps, minutes, hardware)
+    metadata = {
+        "style": name,
+        "training": training,
+        "style_image": credit,
+        "default_scale": default_scale if default_scale is not None else default_scale_for(config.style_size),
+    }
+    transformer = copy.deepcopy(module.transformer).to("cpu", torch.float32)  # the caller's module stays where it is
+    save_style(transformer, path, metadata)
+    painting = decode_image(Path(config.style_image), 1024)
+    if painting is None:
+        raise TrainingInputError(f"style image {config.style_image} cannot be read for the preview")
+    stylized = [stylize_photo(transformer, photo) for photo in photos[:3]]
+    preview = build_preview(painting.float().div(255), photos[:3], stylized)
+    save_rgb_png(preview, path.with_suffix(".png"))
+    update_readme(path.parent / "README.md", name, readme_row(name, credit, training))
+    return path
+
+
+@torch.no_grad()
+def stylize_photo(transformer: torch.nn.Module, photo: torch.Tensor) -> torch.Tensor:
+    """(3, H, W) uint8 -> (3, S, S) float in [0, 1]: the preview tile's square, stylized at tile size."""
+    was_training = transformer.training
+    transformer.eval()
+    try:
+        return transformer(square_thumbnail(photo, PREVIEW_TILE).unsqueeze(0))[0].clamp(0, 1)
+    finally:
+        transformer.train(was_training)
+
+
+def checkpoint_record(path: Path) -> dict[str, Any]:
+    """Steps, minutes and hardware of a checkpoint (the Throughput callback stores the last two)."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several unrelated types for a bad file
+        raise TrainingInputError(f"checkpoint {path} cannot be loaded ({error})") from None
+    throughput = next((state for key, state in checkpoint.get("callbacks", {}).items() if key.startswith("Throughput")), {})
+    return {
+        "steps": int(checkpoint.get("global_step", 0)),
+        "minutes": float(throughput.get("train_seconds", 0.0)) / 60,
+        "hardware": str(throughput.get("hardware", "unknown")),
+    }
+
+
+def load_module(path: Path):
+    from train.module import StyleTransferModule
+
+    if not Path(path).is_file():
+        raise TrainingInputError(f"checkpoint {path} does not exist")
+    return StyleTransferModule.load_from_checkpoint(str(path), map_location="cpu", weights_only=True)
+
+
+def export_checkpoint(path: Path, *, photo_paths=None, data=None, **options: Any) -> Path:
+    module = load_module(Path(path))
+    photos = load_preview_photos(photo_paths, data)
+    return export_module(module, photos=photos, **checkpoint_record(Path(path)), **options)

@@ -1,0 +1,124 @@
+"""LightningModule of the recipe: TransformerNet trained against a frozen VGG16.
+
+The VGG is not a registered submodule: it is frozen, 15M parameters the style file does not
+need, and a checkpoint that carried it would be ten times bigger. It is moved to the module's
+device in ``on_fit_start``; the style Gram targets are non-persistent buffers computed there,
+so a resumed run recomputes them from the style image instead of trusting stale tensors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+
+from realtime.model import TransformerNet
+from train.config import TrainConfig
+from train.data import decode_image
+from train.errors import TrainingInputError
+from train.losses import content_loss, gram, style_loss, total_variation
+from train.vgg import VGGFeatures, load_vgg
+
+__all__ = ["StyleTransferModule", "TrainConfig", "load_style_image"]
+
+
+def load_style_image(path: str | Path, style_size: int) -> torch.Tensor:
+    """(1, 3, H, W) float RGB in [0, 1], long side style_size (up or down)."""
+    image = decode_image(Path(path))
+    if image is None:
+        raise TrainingInputError(f"style image {path} does not exist or cannot be decoded")
+    _, height, width = image.shape
+    factor = style_size / max(height, width)
+    size = (max(16, round(height * factor)), max(16, round(width * factor)))
+    batch = image.unsqueeze(0).float().div(255)
+    return F.interpolate(batch, size=size, mode="bilinear", antialias=factor < 1, align_corners=False).clamp(0, 1)
+
+
+class StyleTransferModule(pl.LightningModule):
+    def __init__(self, config: TrainConfig | dict[str, Any] | None = None, vgg: VGGFeatures | None = None):
+        super().__init__()
+        if config is None:
+            config = TrainConfig()
+        elif isinstance(config, dict):
+            config = TrainConfig.from_dict(config)
+        self.config = config
+        # As a plain dict, so checkpoints load with weights_only and carry every setting.
+        self.save_hyperparameters({"config": config.to_dict()})
+        self.transformer = TransformerNet(width=config.width)
+        # Stored in __dict__, not as a submodule: kept out of state_dict, optimiser and checkpoints.
+        self.__dict__["_vgg"] = vgg
+        self._style_layers = list(config.style_layers)
+        self._feature_layers = list(dict.fromkeys([*config.style_layers, *config.content_layers]))
+
+    @property
+    def vgg(self) -> VGGFeatures:
+        if self.__dict__["_vgg"] is None:  # loaded on first use: exporting a checkpoint needs no VGG
+            self.__dict__["_vgg"] = load_vgg(self.config.vgg_weights)
+        return self.__dict__["_vgg"]
+
+    def forward(self, photos: torch.Tensor) -> torch.Tensor:
+        return self.transformer(photos)
+
+    # ---- targets -------------------------------------------------------------------------
+    def on_fit_start(self) -> None:
+        self.prepare_loss_network(self.device)
+
+    def prepare_loss_network(self, device: torch.device) -> None:
+        """Move the VGG to device and compute the style Gram targets there."""
+        vgg = self.vgg.to(device)
+        if self.config.channels_last and device.type == "cuda":
+            vgg.to(memory_format=torch.channels_last)
+        style = load_style_image(self.config.style_image, self.config.style_size).to(device)
+        with torch.no_grad():
+            features = vgg(style, self._style_layers)
+        for name in self._style_layers:
+            # Non-persistent: derived from the style image and the VGG, never from training.
+            self.register_buffer(_gram_buffer(name), gram(features[name]), persistent=False)
+
+    def style_grams(self) -> dict[str, torch.Tensor]:
+        return {name: getattr(self, _gram_buffer(name)) for name in self._style_layers}
+
+    # ---- training ------------------------------------------------------------------------
+    def compute_losses(self, photos: torch.Tensor) -> dict[str, torch.Tensor]:
+        """photos (B, 3, H, W) in [0, 1] -> the weighted loss terms and their sum."""
+        config = self.config
+        stylized = self.transformer(photos)  # (B, 3, H, W)
+        vgg_input = stylized
+        if config.channels_last and photos.device.type == "cuda":
+            vgg_input = stylized.contiguous(memory_format=torch.channels_last)
+            photos = photos.contiguous(memory_format=torch.channels_last)
+        output_features = self.vgg(vgg_input, self._feature_layers)
+        with torch.no_grad():
+            input_features = self.vgg(photos, config.content_layers)
+        style = config.style_weight * style_loss(output_features, self.style_grams(), config.style_layers)
+        content = config.content_weight * content_loss(output_features, input_features, config.content_layers)
+        tv = config.tv_weight * total_variation(stylized.float())
+        return {"loss": style + content + tv, "style": style, "content": content, "tv": tv}
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        photos = batch.float().div(255) if batch.dtype == torch.uint8 else batch  # uint8 travels, float trains
+        losses = self.compute_losses(photos)
+        # Tensors, not .item(): Lightning reads them only when it logs, so no host sync per step.
+        self.log("loss", losses["loss"], prog_bar=True)
+        self.log_dict({f"loss/{key}": value.detach() for key, value in losses.items() if key != "loss"})
+        return losses["loss"]
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.transformer.parameters(), lr=self.config.lr)
+
+    @torch.no_grad()
+    def stylize(self, photos: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) in [0, 1] -> stylized, clamped to [0, 1]; eval mode only for the call."""
+        was_training = self.transformer.training
+        self.transformer.eval()
+        try:
+            return self.transformer(photos.to(self.device, torch.float32)).clamp(0, 1)
+        finally:
+            self.transformer.train(was_training)
+
+
+def _gram_buffer(layer: str) -> str:
+    return f"style_gram_{layer}"
