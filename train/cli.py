@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
+from train.config import TrainConfig
 from train.errors import TrainingInputError
 from train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights
-from train.config import TrainConfig
 
 DEFAULTS = TrainConfig()
 
@@ -39,26 +39,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     inputs.add_argument("--name", help="style name (default: the style image's file name)")
     inputs.add_argument("--out", type=Path, default=None, help="folder for the style file (default: the repo's weights/)")
     inputs.add_argument("--workdir", type=Path, default=None, help="logs, previews and checkpoints (default: runs/NAME)")
-    inputs.add_argument("--vgg-weights", default=None,
-                        help="state_dict file of torchvision vgg16().features (default: torchvision's ImageNet weights, "
-                             "downloaded once; 'random' for smoke tests only)")
-    inputs.add_argument("--resume", type=Path, default=None, metavar="CKPT", help="continue from a checkpoint (e.g. WORKDIR/checkpoints/last.ckpt)")
+    inputs.add_argument(
+        "--vgg-weights",
+        default=None,
+        help="state_dict file of torchvision vgg16().features (default: torchvision's ImageNet weights, "
+        "downloaded once; 'random' for smoke tests only)",
+    )
+    inputs.add_argument(
+        "--resume", type=Path, default=None, metavar="CKPT", help="continue from a checkpoint (e.g. WORKDIR/checkpoints/last.ckpt)"
+    )
     inputs.add_argument("--export-from", type=Path, default=None, metavar="CKPT", help="skip training: export this checkpoint")
     inputs.add_argument("--no-export", action="store_true", help="train only; export later with --export-from")
     inputs.add_argument("--overwrite", action="store_true", help="replace an existing style file")
-    inputs.add_argument("--preview-photos", nargs="*", type=Path, default=None,
-                        help="photos for the exported preview (default: three from --data)")
+    inputs.add_argument(
+        "--preview-photos", nargs="*", type=Path, default=None, help="photos for the exported preview (default: three from --data)"
+    )
 
     recipe = parser.add_argument_group("recipe")
-    recipe.add_argument("--style-size", type=int, default=DEFAULTS.style_size, help="long side of the painting for the loss: sets stroke size (default %(default)s)")
+    recipe.add_argument(
+        "--style-size",
+        type=int,
+        default=DEFAULTS.style_size,
+        help="long side of the painting for the loss: sets stroke size (default %(default)s)",
+    )
     recipe.add_argument("--crop-size", type=int, default=DEFAULTS.crop_size, help="training crop side in pixels (default %(default)s)")
-    recipe.add_argument("--crop-scale", type=_scale_range, default=DEFAULTS.crop_scale, metavar="MIN,MAX", help="area fraction of a photo per crop (default 0.25,1.0)")
-    recipe.add_argument("--decode-size", type=int, default=None, help="long side of the photos kept in memory (default: max(2 x crop, 512)); "
-                        "photos are decoded once, so lower it for a large photo set")
+    recipe.add_argument(
+        "--crop-scale",
+        type=_scale_range,
+        default=DEFAULTS.crop_scale,
+        metavar="MIN,MAX",
+        help="area fraction of a photo per crop (default 0.25,1.0)",
+    )
+    recipe.add_argument(
+        "--decode-size",
+        type=int,
+        default=None,
+        help="long side of the photos kept in memory (default: max(2 x crop, 512)); "
+        "photos are decoded once, so lower it for a large photo set",
+    )
     recipe.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="(default %(default)s)")
-    recipe.add_argument("--max-steps", type=int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)")
+    recipe.add_argument(
+        "--max-steps", type=int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)"
+    )
     recipe.add_argument("--epochs", type=int, default=None, help="stop after this many epochs of --steps-per-epoch steps instead")
-    recipe.add_argument("--max-minutes", type=float, default=None, help="also stop after this many minutes of training (a fixed time budget on a shared machine)")
+    recipe.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="also stop after this many minutes of training (a fixed time budget on a shared machine)",
+    )
     recipe.add_argument("--steps-per-epoch", type=int, default=1000, help="(default %(default)s)")
     recipe.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate (default %(default)s)")
     recipe.add_argument("--style-weight", type=float, default=DEFAULTS.style_weight, help="(default %(default)s)")
@@ -66,11 +95,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     recipe.add_argument("--tv-weight", type=float, default=DEFAULTS.tv_weight, help="(default %(default)s)")
     recipe.add_argument("--style-layers", default=_format_layers(DEFAULT_STYLE_LAYERS), help="NAME:WEIGHT,... (default %(default)s)")
     recipe.add_argument("--content-layers", default=_format_layers(DEFAULT_CONTENT_LAYERS), help="NAME:WEIGHT,... (default %(default)s)")
-    recipe.add_argument("--width", type=int, default=DEFAULTS.width, help="transformer width; 32 is the classic network (default %(default)s)")
+    recipe.add_argument(
+        "--width", type=int, default=DEFAULTS.width, help="transformer width; 32 is the classic network (default %(default)s)"
+    )
     recipe.add_argument("--seed", type=int, default=DEFAULTS.seed, help="(default %(default)s)")
 
     hardware = parser.add_argument_group("hardware")
-    hardware.add_argument("--precision", default=None, help="Lightning precision (default: bf16-mixed on a CUDA GPU that supports it, else 32)")
+    hardware.add_argument(
+        "--precision", default=None, help="Lightning precision (default: bf16-mixed on a CUDA GPU that supports it, else 32)"
+    )
     hardware.add_argument("--accelerator", default="auto", help="(default %(default)s)")
     hardware.add_argument("--devices", default="auto", help="(default %(default)s)")
     hardware.add_argument("--num-nodes", type=int, default=1, help="(default %(default)s)")
@@ -79,10 +112,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     logging = parser.add_argument_group("logging")
     logging.add_argument("--log-every", type=int, default=50, help="steps between logged losses and images/s (default %(default)s)")
-    logging.add_argument("--checkpoint-every", type=int, default=200, help="steps between saves of WORKDIR/checkpoints/last.ckpt (default %(default)s)")
-    logging.add_argument("--keep-checkpoints", action="store_true",
-                         help="keep every checkpoint (WORKDIR/checkpoints/step=N.ckpt), not only last.ckpt: "
-                              "a run that degrades late can be exported from an earlier step")
+    logging.add_argument(
+        "--checkpoint-every", type=int, default=200, help="steps between saves of WORKDIR/checkpoints/last.ckpt (default %(default)s)"
+    )
+    logging.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="keep every checkpoint (WORKDIR/checkpoints/step=N.ckpt), not only last.ckpt: "
+        "a run that degrades late can be exported from an earlier step",
+    )
     logging.add_argument("--preview-every", type=int, default=500, help="steps between preview grids (default %(default)s; 0: off)")
 
     credit = parser.add_argument_group("style image credit (known for the five shared paintings)")
@@ -91,7 +129,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     credit.add_argument("--year")
     credit.add_argument("--licence")
     credit.add_argument("--credit", help="where the image comes from")
-    credit.add_argument("--default-scale", type=float, default=None, help="runtime processing scale to suggest (default: from the crop size)")
+    credit.add_argument(
+        "--default-scale", type=float, default=None, help="runtime processing scale to suggest (default: from the crop size)"
+    )
 
 
 def default_precision() -> str:
@@ -135,9 +175,8 @@ def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
 
     loggers = [CSVLogger(str(workdir), name="logs")]
     try:
-        from pytorch_lightning.loggers import TensorBoardLogger
-
         import tensorboard  # noqa: F401  (only to know it is installed)
+        from pytorch_lightning.loggers import TensorBoardLogger
 
         loggers.append(TensorBoardLogger(str(workdir), name="tensorboard"))
     except ImportError:
@@ -213,8 +252,12 @@ def train_and_export(args: argparse.Namespace) -> int:
     if args.no_export or not trainer.is_global_zero:
         return 0
     path = export.export_module(
-        module, steps=trainer.global_step, minutes=throughput.train_seconds / 60, hardware=throughput.hardware,
-        photos=export.preview_photos_from(args, datamodule.images), **export.options_from_args(args, name=name),
+        module,
+        steps=trainer.global_step,
+        minutes=throughput.train_seconds / 60,
+        hardware=throughput.hardware,
+        photos=export.preview_photos_from(args, datamodule.images),
+        **export.options_from_args(args, name=name),
     )
     print(f"wrote {path}")
     return 0
@@ -226,8 +269,13 @@ def build_datamodule(args: argparse.Namespace, config: TrainConfig):
     if args.data is None:
         raise TrainingInputError("--data (a folder of training photos) is required to train")
     datamodule = PhotoDataModule(
-        args.data, crop_size=config.crop_size, batch_size=config.batch_size, scale=config.crop_scale,
-        steps_per_epoch=args.steps_per_epoch, decode_side=config.decode_size, num_workers=args.num_workers,
+        args.data,
+        crop_size=config.crop_size,
+        batch_size=config.batch_size,
+        scale=config.crop_scale,
+        steps_per_epoch=args.steps_per_epoch,
+        decode_side=config.decode_size,
+        num_workers=args.num_workers,
     )
     datamodule.setup("fit")  # errors about the photo folder now, before the Trainer starts
     if datamodule.skipped_count:

@@ -58,9 +58,7 @@ def decode_folder(folder: Path, max_side: int | None) -> tuple[list[torch.Tensor
     """All decodable images of folder, and the files that were skipped; raises when none decode."""
     paths = find_images(folder)
     if not paths:
-        raise TrainingInputError(
-            f"photo folder {folder} has no images (looked for {', '.join(IMAGE_SUFFIXES)}, recursively)"
-        )
+        raise TrainingInputError(f"photo folder {folder} has no images (looked for {', '.join(IMAGE_SUFFIXES)}, recursively)")
     images, skipped = [], []
     for path in paths:
         image = decode_image(path, max_side)
@@ -79,9 +77,7 @@ def decode_folder(folder: Path, max_side: int | None) -> tuple[list[torch.Tensor
     return images, skipped
 
 
-def random_crop(
-    image: torch.Tensor, crop_size: int, scale: tuple[float, float], generator: torch.Generator | None = None
-) -> torch.Tensor:
+def random_crop(image: torch.Tensor, crop_size: int, scale: tuple[float, float], generator: torch.Generator | None = None) -> torch.Tensor:
     """(3, H, W) uint8 -> (3, crop, crop) uint8: a random square covering scale of the short side, resized, maybe flipped.
 
     Several scales matter on a small photo set: whole-scene crops teach layout, close crops

@@ -114,7 +114,7 @@ def preview_photos_from(args: argparse.Namespace, images: list[torch.Tensor] | N
 def load_preview_photos(paths: list[Path] | None, data: str | Path | None, images: list[torch.Tensor] | None = None) -> list[torch.Tensor]:
     if paths:
         decoded = [decode_image(Path(path), 1024) for path in paths]
-        unreadable = [str(path) for path, image in zip(paths, decoded) if image is None]
+        unreadable = [str(path) for path, image in zip(paths, decoded, strict=True) if image is None]
         if unreadable:
             raise TrainingInputError(f"preview photo(s) cannot be read: {', '.join(unreadable)}")
         return decoded
@@ -128,8 +128,13 @@ def load_preview_photos(paths: list[Path] | None, data: str | Path | None, image
 
 
 def training_metadata(config: dict[str, Any], steps: int, minutes: float, hardware: str) -> dict[str, Any]:
-    training = {**config, "steps": int(steps), "images_seen": int(steps) * int(config["batch_size"]),
-                "hardware": hardware, "minutes": round(float(minutes), 1)}
+    training = {
+        **config,
+        "steps": int(steps),
+        "images_seen": int(steps) * int(config["batch_size"]),
+        "hardware": hardware,
+        "minutes": round(float(minutes), 1),
+    }
     if hardware.startswith("CPU"):
         training["note"] = CPU_NOTE
     return training
@@ -139,7 +144,9 @@ def build_preview(painting: torch.Tensor, photos: list[torch.Tensor], stylized: 
     """(3, H, W) in [0, 1]: the painting on the left, photos on top, their stylizations below."""
     tiles = [square_thumbnail(photo, PREVIEW_TILE) for photo in photos]
     top = torch.cat(tiles, dim=2)
-    bottom = torch.cat([F.interpolate(s.unsqueeze(0), size=(PREVIEW_TILE, PREVIEW_TILE), mode="bilinear", antialias=True)[0] for s in stylized], dim=2)
+    bottom = torch.cat(
+        [F.interpolate(s.unsqueeze(0), size=(PREVIEW_TILE, PREVIEW_TILE), mode="bilinear", antialias=True)[0] for s in stylized], dim=2
+    )
     height = 2 * PREVIEW_TILE
     _, p_h, p_w = painting.shape
     width = min(round(p_w * height / p_h), 2 * height)

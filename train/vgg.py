@@ -37,9 +37,7 @@ def check_layers(names: Iterable[str]) -> list[str]:
     names = list(names)
     unknown = [name for name in names if name not in LAYER_INDEX]
     if unknown:
-        raise UnknownLayerError(
-            f"unknown VGG16 layer {', '.join(unknown)} (valid layers: {', '.join(LAYER_NAMES)})"
-        )
+        raise UnknownLayerError(f"unknown VGG16 layer {', '.join(unknown)} (valid layers: {', '.join(LAYER_NAMES)})")
     return names
 
 
