@@ -41,7 +41,7 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def configure_cpu_threads() -> None:
-    """Intra-op threads = cores available to this process; inter-op 1 (the network is one chain)."""
+    """One intra-op thread per core this process may use (a container or taskset may allow fewer than os.cpu_count())."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows

@@ -18,7 +18,7 @@ TEST_WIDTH = 8  # a narrow network keeps the CPU tests fast; the layout is the r
 
 
 @pytest.fixture(autouse=True)
-def _no_user_styles(monkeypatch, tmp_path_factory):
+def _no_user_styles(monkeypatch):
     """Tests see only the styles they install, never a developer's STYLECAM_WEIGHTS."""
     monkeypatch.delenv("STYLECAM_WEIGHTS", raising=False)
 
