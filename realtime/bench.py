@@ -6,6 +6,7 @@ a busy or shared machine; absolute numbers belong with the hardware line printed
 
 from __future__ import annotations
 
+import copy
 import platform
 import tempfile
 import time
@@ -88,18 +89,14 @@ def run_bench(src: Path, stylizer: Stylizer, style_name: str, frames: int, batch
     with tempfile.TemporaryDirectory(prefix="stylecam-bench-") as workdir:
         clip = Path(workdir) / "clip.mp4"
         count = trim(src, clip, frames)
-        capture = cv2.VideoCapture(str(clip))
-        width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        capture.release()
-        classic_model = type(stylizer.model)(stylizer.model.width)
-        classic_model.load_state_dict({k: v.float().cpu() for k, v in stylizer.model.state_dict().items()})
-        classic_fps = classic_loop(clip, Path(workdir) / "classic.mp4", classic_model.eval(), stylizer.device, count)
+        classic_model = copy.deepcopy(stylizer.model)  # classic_loop turns it to fp32
+        classic_fps = classic_loop(clip, Path(workdir) / "classic.mp4", classic_model, stylizer.device, count)
         report = convert_video(clip, Path(workdir) / "stylecam.mp4", stylizer, style_name, batch_size=batch_size, show_progress=False)
-        model_ms = model_only(stylizer, height, width, repeats=max(3, min(20, count)))
+        model_ms = model_only(stylizer, report.height, report.width, repeats=max(3, min(20, count)))
     return {
         "hardware": hardware_line(stylizer.device),
         "frames": count,
-        "size": f"{width}x{height}",
+        "size": f"{report.width}x{report.height}",
         "classic_loop_fps": round(classic_fps, 2),
         "stylecam_fps": report.fps,
         "speedup": round(report.fps / classic_fps, 2) if classic_fps else None,

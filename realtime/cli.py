@@ -27,6 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _runtime_options() -> argparse.ArgumentParser:
+    from realtime.frames import DEVICES, PRECISIONS
     from realtime.weights import DEFAULT_STYLE
 
     parent = argparse.ArgumentParser(add_help=False)
@@ -39,13 +40,13 @@ def _runtime_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--device",
         default="auto",
-        choices=("auto", "cuda", "mps", "cpu"),
+        choices=DEVICES,
         help="where the network runs (default: auto = CUDA, then MPS, then CPU)",
     )
     group.add_argument(
         "--precision",
         default="auto",
-        choices=("auto", "fp32", "fp16", "bf16"),
+        choices=PRECISIONS,
         help="network precision (default: fp16 on CUDA, fp32 elsewhere)",
     )
     group.add_argument(
@@ -148,10 +149,10 @@ def _load_stylizer(args: argparse.Namespace, default_scale: float | None = None)
 
 
 def _check_video_output(output: Path, inputs: list[Path], overwrite: bool) -> None:
-    from realtime.sinks import OutputError, check_output_file
+    from realtime.sinks import VIDEO_SUFFIXES, OutputError, check_output_file
 
-    if output.suffix.lower() not in (".mp4", ".mov", ".mkv"):
-        raise OutputError(f"output {output} must end in .mp4, .mov or .mkv")
+    if output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OutputError(f"output {output} must end in {', '.join(VIDEO_SUFFIXES)}")
     check_output_file(output, inputs, overwrite)
 
 
@@ -188,7 +189,7 @@ def cmd_video(args: argparse.Namespace) -> int:
 
     _check_video_output(args.output, [args.input], args.overwrite)
     style, stylizer = _load_stylizer(args)
-    batch = args.batch or (4 if stylizer.device.type == "cuda" else 1)
+    batch = args.batch or stylizer.default_batch()
     report = convert_video(args.input, args.output, stylizer, style.name, batch_size=batch, show_progress=not args.quiet)
     if args.json:
         print(json.dumps(report.as_dict()))
@@ -204,7 +205,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     open_video_file(args.input)[0].release()  # a clear error for a bad input before any work
     style, stylizer = _load_stylizer(args)
-    batch = args.batch or (4 if stylizer.device.type == "cuda" else 1)
+    batch = args.batch or stylizer.default_batch()
     print(json.dumps(run_bench(args.input, stylizer, style.name, args.frames, batch), indent=2))
     return 0
 

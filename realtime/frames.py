@@ -18,6 +18,7 @@ from realtime.errors import StylecamError
 from realtime.model import MIN_SIDE, TransformerNet
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
 
 class DeviceError(StylecamError):
@@ -74,7 +75,7 @@ def pick_precision(device: torch.device, requested: str = "auto") -> Precision:
     if requested == "auto":
         return Precision(torch.float16 if device.type == "cuda" else torch.float32)
     if requested not in table:
-        raise ValueError(f"unknown precision '{requested}' (choose from auto, {', '.join(table)})")
+        raise ValueError(f"unknown precision '{requested}' (choose from {', '.join(PRECISIONS)})")
     return Precision(table[requested])
 
 
@@ -130,6 +131,10 @@ class Stylizer:
             y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
         out = y.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(0, 2, 3, 1).flip(-1)  # (B, H, W, 3) BGR
         return self._download(out.contiguous())
+
+    def default_batch(self) -> int:
+        """Frames per network call for files: a few on CUDA keep the GPU busy; one elsewhere."""
+        return 4 if self.device.type == "cuda" else 1
 
     def stylize(self, frame: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 BGR -> (H, W, 3) uint8 BGR."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from realtime.errors import StylecamError
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi"}
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")  # what VideoWriter writes
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 # Audio codecs an MP4/MOV file can carry as they are; anything else (PCM in an AVI, say)
 # is re-encoded to AAC. Matroska carries everything.
@@ -164,7 +164,7 @@ class VideoWriter:
                     self._error = self._error or error
 
     def _format(self) -> str | None:
-        return {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".avi": "avi"}.get(self.path.suffix.lower())
+        return {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4"}.get(self.path.suffix.lower())
 
     def _add_video_stream(self, container, width: int, height: int):
         if self.fps is None:

@@ -145,7 +145,7 @@ class WebcamApp:
         self.stylizer.scale = self.state.scale = chosen
         self.state.say(f"processing scale {chosen:g} ({'bigger' if chosen < 1 else 'finer'} strokes)")
 
-    def _toggle_recording(self, frame: np.ndarray) -> None:
+    def _toggle_recording(self) -> None:
         if self.state.recording is None:
             path = self.save_dir / f"stylecam-{_timestamp()}.mp4"
             self.state.recording = VideoWriter(path, fps=None)
@@ -187,7 +187,7 @@ class WebcamApp:
             self.state.saved.append(str(path))
             self.state.say(f"screenshot saved: {path}")
         elif char == "r":
-            self._toggle_recording(shown)
+            self._toggle_recording()
         elif char == "f":
             self.state.fullscreen = not self.state.fullscreen
             mode = cv2.WINDOW_FULLSCREEN if self.state.fullscreen else cv2.WINDOW_NORMAL

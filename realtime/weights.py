@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from realtime.errors import StylecamError
@@ -98,8 +98,6 @@ def read_metadata(path: Path) -> dict[str, Any]:
             f"style file {path} is a pickle (torch.save) file, which could run code when loaded; stylecam only loads {SUFFIX} style files"
         )
     try:
-        from safetensors import safe_open
-
         with safe_open(str(path), framework="pt") as handle:
             header = handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as error:

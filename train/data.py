@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from realtime.loops import fit_long_side
 from train.errors import TrainingInputError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -45,12 +46,7 @@ def decode_image(path: Path, max_side: int | None = None) -> torch.Tensor | None
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         return None
-    long_side = max(image.shape[:2])
-    if max_side is not None and long_side > max_side:
-        factor = max_side / long_side
-        size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    rgb = cv2.cvtColor(fit_long_side(image, max_side), cv2.COLOR_BGR2RGB)
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).contiguous()  # (3, H, W)
 
 
