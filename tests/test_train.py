@@ -17,7 +17,7 @@ from torch import nn
 from realtime.weights import load_style
 from train import cli, export
 from train.data import PhotoDataModule, UnreadableImagesWarning, random_crop
-from train.errors import TrainingInputError, UnknownLayerError
+from train.errors import TrainingDivergedError, TrainingInputError, UnknownLayerError
 from train.losses import content_loss, gram, style_loss, total_variation
 from train.module import StyleTransferModule, TrainConfig
 from train.vgg import LAYER_NAMES, RANDOM, VGGFeatures, load_vgg
@@ -230,6 +230,7 @@ def test_training_writes_a_style_file_that_the_runtime_loads(trained):
     training = style.metadata["training"]
     assert training["steps"] == STEPS and training["width"] == 4 and training["crop_size"] == 32
     assert training["hardware"].startswith(("CPU", "GPU")) and training["minutes"] >= 0
+    assert training["style_image"] == "painting.png" and len(training["style_image_sha256"]) == 64  # no trainer's folders
     assert style.metadata["style_image"] == {
         "title": "Test Field", "artist": "A. Tester", "year": "2026", "licence": "CC0", "credit": "made by the test",
     }  # fmt: skip
@@ -303,3 +304,54 @@ def test_building_the_train_flags_does_not_import_lightning():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# ---- divergence guard and schedule -------------------------------------------------------
+def test_learning_rate_warms_up_then_decays_along_a_cosine(style_image):
+    from train.module import lr_factor
+
+    config = tiny_config(style_image, lr_warmup_steps=10, lr_final_fraction=0.1)
+    factors = [lr_factor(step, config, total_steps=110) for step in range(111)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert factors[60] == pytest.approx(0.55) and factors[110] == pytest.approx(0.1)
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:], strict=False))  # never rises after the warm-up
+    assert lr_factor(10**6, config, total_steps=float("inf")) == 1.0  # no step limit: constant
+
+
+def test_the_guard_stops_a_diverging_run_and_keeps_weights_from_before_it(tmp_path, style_image, monkeypatch):
+    data = make_photo_folder(tmp_path / "photos")
+    original = StyleTransferModule.compute_losses
+    blow_up_from = 14  # the loss is checked every step (--log-every 1): steps 1 to 13 pass, step 14 is NaN
+
+    def diverging(self, photos):
+        if self.global_step + 1 >= blow_up_from:
+            with torch.no_grad():
+                for parameter in self.transformer.parameters():
+                    parameter.fill_(float("nan"))  # what an exploded update leaves behind
+        return original(self, photos)
+
+    monkeypatch.setattr(StyleTransferModule, "compute_losses", diverging)
+    args = train_args(tmp_path, style_image, data, "--max-steps", "40", "--preview-every", "0")
+    with pytest.raises(TrainingDivergedError, match=r"became nan at step 14; the weights of step 12 are in .*last.ckpt"):
+        cli.run(args)
+    checkpoint = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    weights = [value for key, value in checkpoint["state_dict"].items() if key.startswith("transformer.")]
+    assert weights and all(torch.isfinite(value).all() for value in weights)
+    assert checkpoint["global_step"] < 40  # stopped, not run to the end
+    assert not (tmp_path / "weights" / "tiny.safetensors").exists()  # a diverged run is not exported
+
+
+def test_the_guard_trips_on_an_exploding_loss_but_not_on_noise():
+    from train.callbacks import DivergenceGuard
+
+    guard = DivergenceGuard(check_every=1, explode_factor=10, warmup_checks=3)
+    noisy = [5.0, 3.0, 4.5, 2.0, 6.0, 2.5, 4.0]
+    assert all(
+        guard._problem(value) is None and guard._record_healthy(step, value, _FakeModule()) is None for step, value in enumerate(noisy)
+    )
+    assert "times its recent average" in guard._problem(400.0)
+    assert "inf" in guard._problem(float("inf"))
+
+
+class _FakeModule:
+    transformer = nn.Linear(2, 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -125,3 +126,56 @@ class Throughput(pl.Callback):
         previous = state_dict.get("hardware")
         if previous and previous != self.hardware:
             self.hardware = f"{previous} + {self.hardware}"
+
+
+class DivergenceGuard(pl.Callback):
+    """Stops a run whose loss turns non-finite or explodes, and puts back the last good weights.
+
+    Every ``check_every`` steps the loss is read (one host sync per check, not per step) and
+    compared with a running average of the healthy checks. The transformer's weights are
+    copied at each healthy check; a weight copy counts as good only once a later check has
+    passed too, because the loss of a step is computed before that step's update. On a trip
+    the confirmed copy goes back into the module, so the checkpoint and export that follow hold
+    weights from before the blow-up, and ``tripped`` says what happened.
+    """
+
+    def __init__(self, check_every: int = 10, explode_factor: float = 10.0, warmup_checks: int = 5):
+        self.check_every = check_every
+        self.explode_factor = explode_factor
+        self.warmup_checks = warmup_checks
+        self.average: float | None = None
+        self.healthy_checks = 0
+        self.tripped: str | None = None
+        self.good_step: int | None = None
+        self._candidate: tuple[int, dict[str, torch.Tensor]] | None = None
+        self._confirmed: tuple[int, dict[str, torch.Tensor]] | None = None
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+        step = trainer.global_step
+        if self.check_every <= 0 or step % self.check_every:
+            return
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        value = float(loss.detach())
+        problem = self._problem(value)
+        if problem is None:
+            self._record_healthy(step, value, pl_module)
+            return
+        self.tripped = f"the loss {problem} at step {step}"
+        if self._confirmed is not None:
+            self.good_step, weights = self._confirmed
+            pl_module.transformer.load_state_dict(weights)
+        trainer.should_stop = True
+
+    def _problem(self, value: float) -> str | None:
+        if not math.isfinite(value):
+            return f"became {value}"
+        if self.average is not None and self.healthy_checks >= self.warmup_checks and value > self.explode_factor * self.average:
+            return f"jumped to {value:.4g}, {value / self.average:.0f} times its recent average {self.average:.4g}"
+        return None
+
+    def _record_healthy(self, step: int, value: float, pl_module: pl.LightningModule) -> None:
+        # An exponential average over about ten checks follows the falling loss of a healthy run.
+        self.average = value if self.average is None else 0.9 * self.average + 0.1 * value
+        self.healthy_checks += 1
+        self._confirmed = self._candidate
+        self._candidate = (step, {key: value.detach().clone() for key, value in pl_module.transformer.state_dict().items()})

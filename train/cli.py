@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from train.config import TrainConfig
-from train.errors import TrainingInputError
+from train.errors import TrainingDivergedError, TrainingInputError
 from train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights
 
 DEFAULTS = TrainConfig()
@@ -90,6 +90,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     recipe.add_argument("--steps-per-epoch", type=int, default=1000, help="(default %(default)s)")
     recipe.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate (default %(default)s)")
+    recipe.add_argument(
+        "--lr-final-fraction",
+        type=float,
+        default=DEFAULTS.lr_final_fraction,
+        help="the learning rate decays along a cosine to this fraction of --lr at --max-steps (default %(default)s; 1: constant)",
+    )
+    recipe.add_argument(
+        "--lr-warmup-steps", type=int, default=DEFAULTS.lr_warmup_steps, help="linear warm-up of the learning rate (default %(default)s)"
+    )
+    recipe.add_argument(
+        "--grad-clip", type=float, default=DEFAULTS.grad_clip, help="clip the gradient norm to this (default %(default)s; 0: off)"
+    )
     recipe.add_argument("--style-weight", type=float, default=DEFAULTS.style_weight, help="(default %(default)s)")
     recipe.add_argument("--content-weight", type=float, default=DEFAULTS.content_weight, help="(default %(default)s)")
     recipe.add_argument("--tv-weight", type=float, default=DEFAULTS.tv_weight, help="(default %(default)s)")
@@ -153,6 +165,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         decode_size=args.decode_size,
         batch_size=args.batch_size,
         lr=args.lr,
+        lr_final_fraction=args.lr_final_fraction,
+        lr_warmup_steps=args.lr_warmup_steps,
+        grad_clip=args.grad_clip,
         style_weight=args.style_weight,
         content_weight=args.content_weight,
         tv_weight=args.tv_weight,
@@ -168,7 +183,7 @@ def style_name(args: argparse.Namespace, config_style_image: str) -> str:
     return args.name or Path(config_style_image).stem
 
 
-def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
+def build_trainer(args: argparse.Namespace, config: TrainConfig, workdir: Path, callbacks: list):
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
     from pytorch_lightning.loggers import CSVLogger
@@ -199,6 +214,8 @@ def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
         max_epochs=args.epochs if args.epochs is not None else -1,
         max_time=timedelta(minutes=args.max_minutes) if args.max_minutes else None,
         log_every_n_steps=args.log_every,
+        gradient_clip_val=config.grad_clip or None,
+        gradient_clip_algorithm="norm",
         logger=loggers,
         callbacks=[checkpoint, TQDMProgressBar(refresh_rate=max(1, min(args.log_every, 10))), *callbacks],
         default_root_dir=str(workdir),
@@ -222,7 +239,7 @@ def train_and_export(args: argparse.Namespace) -> int:
     import pytorch_lightning as pl
 
     from train import export
-    from train.callbacks import PreviewGrid, Throughput
+    from train.callbacks import DivergenceGuard, PreviewGrid, Throughput
     from train.module import StyleTransferModule
     from train.vgg import load_vgg
 
@@ -237,7 +254,9 @@ def train_and_export(args: argparse.Namespace) -> int:
     module = StyleTransferModule(config, vgg=load_vgg(config.vgg_weights))
     throughput = Throughput(print_every=args.log_every)
     previews = PreviewGrid(export.pick_photos(datamodule.images, 4), every=args.preview_every)
-    trainer = build_trainer(args, workdir, [throughput, previews])
+    # As often as the losses are logged, at least every 10 steps: one host sync per check.
+    guard = DivergenceGuard(check_every=min(10, max(1, args.log_every)))
+    trainer = build_trainer(args, config, workdir, [throughput, previews, guard])
     started = time.perf_counter()
     # weights_only: a checkpoint is a pickle, and loading one must not be able to run code.
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(args.resume) if args.resume else None, weights_only=True)
@@ -246,6 +265,12 @@ def train_and_export(args: argparse.Namespace) -> int:
     last = workdir / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(str(last))
     print(f"training took {(time.perf_counter() - started) / 60:.1f} min wall time; last checkpoint {last}")
+    if guard.tripped:
+        kept = f"the weights of step {guard.good_step} are in {last}" if guard.good_step is not None else "no good weights were kept"
+        raise TrainingDivergedError(
+            f"training diverged: {guard.tripped}; {kept} (not exported: lower --lr or --style-weight, "
+            f"then --resume {last}, or export it with --export-from {last})"
+        )
     if trainer.interrupted:
         print(f"interrupted: not exported (continue with --resume {last}, or export with --export-from {last})")
         return 130

@@ -15,3 +15,7 @@ class TrainingInputError(StylecamError, ValueError):
 
 class UnknownLayerError(TrainingInputError):
     """A loss-network layer name that VGG16 does not have; the message lists the valid names."""
+
+
+class TrainingDivergedError(StylecamError, RuntimeError):
+    """The loss became non-finite or exploded; the message names the step and the weights kept."""

@@ -8,6 +8,8 @@ so a resumed run recomputes them from the style image instead of trusting stale 
 
 from __future__ import annotations
 
+import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +108,11 @@ class StyleTransferModule(pl.LightningModule):
         self.log_dict({f"loss/{key}": value.detach() for key, value in losses.items() if key != "loss"})
         return losses["loss"]
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.transformer.parameters(), lr=self.config.lr)
+    def configure_optimizers(self) -> dict[str, Any]:
+        optimizer = torch.optim.Adam(self.transformer.parameters(), lr=self.config.lr)
+        total = self.trainer.estimated_stepping_batches if self._trainer is not None else math.inf
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, partial(lr_factor, config=self.config, total_steps=total))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
     @torch.no_grad()
     def stylize(self, photos: torch.Tensor) -> torch.Tensor:
@@ -118,6 +123,21 @@ class StyleTransferModule(pl.LightningModule):
             return self.transformer(photos.to(self.device, torch.float32)).clamp(0, 1)
         finally:
             self.transformer.train(was_training)
+
+
+def lr_factor(step: int, config: TrainConfig, total_steps: float) -> float:
+    """Multiplier of the learning rate at step: linear warm-up, then cosine down to lr_final_fraction.
+
+    A run without a step limit (total_steps infinite) keeps the full rate after the warm-up.
+    """
+    warmup = max(1, config.lr_warmup_steps)
+    if step < warmup:
+        return (step + 1) / warmup
+    if not math.isfinite(total_steps) or total_steps <= warmup:
+        return 1.0
+    progress = min(1.0, (step - warmup) / (total_steps - warmup))
+    floor = config.lr_final_fraction
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def _gram_buffer(layer: str) -> str:
