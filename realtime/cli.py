@@ -26,17 +26,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see {self.prog} --help)\n")
 
 
-def _runtime_options() -> argparse.ArgumentParser:
+def _runtime_options(with_style: bool = True) -> argparse.ArgumentParser:
     from realtime.frames import DEVICES, PRECISIONS
     from realtime.weights import DEFAULT_STYLE
 
     parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("style and device")
-    group.add_argument(
-        "--style",
-        default=DEFAULT_STYLE,
-        help=f"style name or path to a .safetensors style file (default: {DEFAULT_STYLE}; see `stylecam styles`)",
-    )
+    group = parent.add_argument_group("style and device" if with_style else "device")
+    if with_style:
+        group.add_argument(
+            "--style",
+            default=DEFAULT_STYLE,
+            help=f"style name or path to a .safetensors style file (default: {DEFAULT_STYLE}; see `stylecam styles`)",
+        )
     group.add_argument(
         "--device",
         default="auto",
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     from realtime.webcam import key_help_text
 
     runtime = _runtime_options()
+    device_options = _runtime_options(with_style=False)
     debug = argparse.ArgumentParser(add_help=False)
     debug.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     parser = _Parser(
@@ -120,6 +122,32 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=_positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
     bench.set_defaults(handler=cmd_bench)
 
+    sheet = commands.add_parser(
+        "sheet",
+        help="contact sheet: your photos or video frames in rows, one column per style",
+        parents=[device_options, debug],
+    )
+    sheet.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="images, folders of images, or videos (a frame each)")
+    sheet.add_argument("-o", "--output", type=Path, required=True, help="the sheet (.png or .jpg)")
+    sheet.add_argument("--styles", help="comma-separated style names or files (default: every installed style)")
+    sheet.add_argument(
+        "--height",
+        type=_positive_int,
+        default=720,
+        help="each input is resized to this many rows before it is stylized, as a video of that size would be (default: 720)",
+    )
+    sheet.add_argument(
+        "--tile-height",
+        type=_positive_int,
+        default=240,
+        help="rows of each tile in the sheet; equal to --height for 100%% zoom (default: 240)",
+    )
+    sheet.add_argument(
+        "--at", type=float, default=None, metavar="SECONDS", help="time of the frame taken from a video (default: its middle)"
+    )
+    sheet.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    sheet.set_defaults(handler=cmd_sheet)
+
     demo = commands.add_parser("demo", help="stylize a short clip that stylecam makes itself", parents=[runtime, debug])
     demo.add_argument("-o", "--output", type=Path, default=Path("stylecam-demo.mp4"), help="where the demo video goes")
     demo.set_defaults(handler=cmd_demo)
@@ -135,13 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- shared setup ------------------------------------------------------------------------------
 def _load_stylizer(args: argparse.Namespace, default_scale: float | None = None):
-    from realtime.frames import Stylizer, configure_cpu_threads, pick_device, pick_precision
+    from realtime.frames import configure_cpu_threads
+
+    style, stylizer = _stylizer_for(args.style, args, default_scale)
+    if stylizer.device.type == "cpu":
+        configure_cpu_threads()
+    return style, stylizer
+
+
+def _stylizer_for(style_ref: str, args: argparse.Namespace, default_scale: float | None = None):
+    """The style and a Stylizer for it on the device and precision that args ask for."""
+    from realtime.frames import Stylizer, pick_device, pick_precision
     from realtime.weights import load_style
 
-    style, model = load_style(args.style)
+    style, model = load_style(style_ref)
     device = pick_device(args.device)
-    if device.type == "cpu":
-        configure_cpu_threads()
     scale = args.scale if args.scale is not None else (default_scale or style.default_scale)
     if scale <= 0:
         raise StylecamError(f"--scale must be positive, got {scale:g}")
@@ -230,6 +266,42 @@ def cmd_image(args: argparse.Namespace) -> int:
     print(f"wrote {len(report.written)} image(s) to {args.output_dir}", file=sys.stderr)
     if report.unreadable:
         raise StylecamError(f"{len(report.unreadable)} file(s) could not be read as images: {', '.join(report.unreadable)}")
+    return 0
+
+
+def cmd_sheet(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from realtime.frames import configure_cpu_threads
+    from realtime.loops import collect_images
+    from realtime.sheet import build_sheet, read_input
+    from realtime.sinks import OutputError, check_output_file, write_image
+    from realtime.weights import installed_styles
+
+    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise OutputError(f"output {args.output} must end in .png or .jpg")
+    check_output_file(args.output, args.inputs, args.overwrite)
+    refs = [ref.strip() for ref in args.styles.split(",") if ref.strip()] if args.styles else [p.stem for p in installed_styles()]
+    if not refs:
+        raise StylecamError("no styles to show (none installed, and --styles is empty)")
+    paths = [path for item in args.inputs for path in (collect_images([item]) if item.is_dir() else [item])]
+    if not paths:
+        raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
+    inputs = [read_input(path, args.height, args.at) for path in paths]
+    by_name = {}
+    for ref in refs:  # every style is loaded and checked before any work
+        style, stylizer = _stylizer_for(ref, args)
+        if style.name in by_name:
+            raise StylecamError(f"two of --styles are named '{style.name}'; a sheet needs one column per name")
+        by_name[style.name] = stylizer
+    configure_cpu_threads()
+
+    def progress(items):
+        return tqdm(items, unit="row", desc="sheet", file=sys.stderr, disable=len(items) < 2)
+
+    sheet = build_sheet(inputs, list(by_name), lambda name, frame: by_name[name].stylize(frame), args.tile_height, progress)
+    write_image(args.output, sheet)
+    print(f"wrote {args.output}: {len(inputs)} row(s) x {len(by_name)} style(s), {sheet.shape[1]}x{sheet.shape[0]}", file=sys.stderr)
     return 0
 
 

@@ -1,0 +1,118 @@
+"""Contact sheets: rows of inputs (photos, video frames), a column per style, one PNG.
+
+Each input is resized to a common height first (``720`` means what "720p" means), stylized at
+that size with each style's own processing scale, as ``stylecam video`` would do on a frame of
+that size, and only then shrunk to the sheet's tile height. A tile height equal to the working
+height gives a sheet at 100% zoom, where fine stripes or a checkerboard would show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime.capture import SourceError, open_video_file
+from realtime.errors import StylecamError
+from realtime.sinks import IMAGE_SUFFIXES
+
+LABEL_HEIGHT = 28  # pixels of the column titles above the first row
+_GAP = 4  # pixels between tiles
+_BACKGROUND = (255, 255, 255)
+
+
+@dataclass
+class SheetInput:
+    label: str  # shown on the first tile of its row
+    frame: np.ndarray  # (H, W, 3) uint8 BGR at the working height
+
+
+def read_input(path: Path, height: int, at_seconds: float | None = None) -> SheetInput:
+    """An image, or one frame of a video (at ``at_seconds``, default its middle), resized to ``height`` rows."""
+    if not path.is_file():
+        raise StylecamError(f"input {path} does not exist or is not a file")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        image = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise StylecamError(f"input {path} cannot be read as an image")
+        label = path.name
+    else:
+        image, seconds = _video_frame(path, at_seconds)
+        label = f"{path.name} at {seconds:.1f} s"
+    return SheetInput(label=label, frame=resize_to_height(image, height))
+
+
+def _video_frame(path: Path, at_seconds: float | None) -> tuple[np.ndarray, float]:
+    try:
+        capture, info, first = open_video_file(path)
+    except SourceError as error:
+        raise StylecamError(f"input {path} is neither an image nor a readable video ({error})") from None
+    try:
+        if at_seconds is None:
+            at_seconds = (info.frame_count or 1) / 2 / info.fps
+        frame, seconds = first, 0.0
+        # Read forward rather than seek: seeking lands on key frames in many files.
+        for index in range(1, round(at_seconds * info.fps) + 1):
+            ok, image = capture.read()
+            if not ok:
+                break
+            frame, seconds = image, index / info.fps
+        return frame, seconds
+    finally:
+        capture.release()
+
+
+def resize_to_height(image: np.ndarray, height: int) -> np.ndarray:
+    rows, columns = image.shape[:2]
+    if rows == height:
+        return image
+    width = max(1, round(columns * height / rows))
+    interpolation = cv2.INTER_AREA if height < rows else cv2.INTER_CUBIC
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def _label(image: np.ndarray, text: str, left: int = 0) -> None:
+    """White text with a dark outline, in place, ``left`` pixels in: readable on any picture."""
+    origin = (left + 6, image.shape[0] - 8) if image.shape[0] <= LABEL_HEIGHT else (left + 6, 18)
+    for color, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, thickness, cv2.LINE_AA)
+
+
+def build_sheet(
+    inputs: list[SheetInput],
+    style_names: list[str],
+    stylize: Callable[[str, np.ndarray], np.ndarray],
+    tile_height: int,
+    progress: Callable[[Iterable], Iterable] = iter,
+) -> np.ndarray:
+    """(H, W, 3) uint8 BGR: a title row, then per input the original and one tile per style.
+
+    ``stylize(style_name, frame)`` returns the stylized frame at the frame's size; rows may
+    differ in width (photos of several aspect ratios), so each row is padded to the widest.
+    """
+    columns = ["input", *style_names]
+    rows: list[list[np.ndarray]] = []
+    for item in progress(inputs):
+        original = resize_to_height(item.frame, tile_height).copy()
+        _label(original, item.label)
+        tiles = [original] + [resize_to_height(stylize(name, item.frame), tile_height) for name in style_names]
+        rows.append(tiles)
+    column_widths = [max(row[index].shape[1] for row in rows) for index in range(len(columns))]
+    sheet_width = sum(column_widths) + _GAP * (len(columns) - 1)
+    header = np.full((LABEL_HEIGHT, sheet_width, 3), 0, np.uint8)
+    left = 0
+    for title, width in zip(columns, column_widths, strict=True):
+        _label(header, title, left)
+        left += width + _GAP
+    parts = [header]
+    for tiles in rows:
+        line = np.full((tile_height, sheet_width, 3), _BACKGROUND, np.uint8)
+        left = 0
+        for tile, width in zip(tiles, column_widths, strict=True):
+            line[:, left : left + tile.shape[1]] = tile
+            left += width + _GAP
+        parts += [np.full((_GAP, sheet_width, 3), _BACKGROUND, np.uint8), line]
+    return np.concatenate(parts, axis=0)
