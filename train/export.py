@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from realtime.weights import SUFFIX, save_style, weights_dirs
 from train.callbacks import save_rgb_png, square_thumbnail
 from train.data import decode_image, find_images
 from train.errors import TrainingInputError
+from train.vgg import RANDOM
 
 # The five paintings of the shared data set (all public domain: the artists died over 70 years ago,
 # and the works were published before 1929 — public domain in the US as well).
@@ -40,6 +42,8 @@ README_HEADER = (
     "| style | painting | credit and licence | steps | settings | hardware | minutes |\n"
     "| --- | --- | --- | --- | --- | --- | --- |\n"
 )
+# Settings that hold paths on the trainer's machine (None for vgg_weights means torchvision's own).
+PATH_SETTINGS = ("style_image", "vgg_weights")
 PREVIEW_TILE = 320  # pixels per preview tile: big enough to see strokes, small enough for git
 
 
@@ -127,9 +131,21 @@ def load_preview_photos(paths: list[Path] | None, data: str | Path | None, image
     raise TrainingInputError("no photos for the preview: give --preview-photos or --data")
 
 
+def file_names_only(config: dict[str, Any]) -> dict[str, Any]:
+    """The config with its file paths cut to file names: a style file is shared, the trainer's folders are private."""
+    named = dict(config)
+    for key in PATH_SETTINGS:
+        if named.get(key) and named[key] != RANDOM:
+            path = Path(str(named[key]))
+            named[key] = path.name
+            if path.is_file():  # two VGG files may share a name; the digest tells them apart
+                named[f"{key}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return named
+
+
 def training_metadata(config: dict[str, Any], steps: int, minutes: float, hardware: str) -> dict[str, Any]:
     training = {
-        **config,
+        **file_names_only(config),
         "steps": int(steps),
         "images_seen": int(steps) * int(config["batch_size"]),
         "hardware": hardware,
