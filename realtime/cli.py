@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     # runtime's parser never imports it: the webcam starts without loading Lightning.
     # Listed for --help only: main() hands `stylecam train ...` to the recipe's own parser.
     commands.add_parser("train", help="train a new style from a painting (see `stylecam train --help`)", add_help=False)
+    commands.add_parser(
+        "paint", help="paint one photo in the style of any painting, no training (see `stylecam paint --help`)", add_help=False
+    )
 
     parser.set_defaults(handler=cmd_start)
     return parser
@@ -389,31 +392,36 @@ def cmd_start(args: argparse.Namespace) -> int:
     return cmd_demo(args)
 
 
-def train_parser() -> argparse.ArgumentParser:
-    """The recipe's options, parsed by the recipe: the runtime's parser never imports it."""
+# The recipe's commands, parsed by the recipe's own modules (imported only when used):
+# name -> (module, description).
+RECIPE_COMMANDS = {
+    "train": ("train.cli", "Train a style network from a painting and a folder of photos."),
+    "paint": ("train.paint", "Paint one photo in the style of a painting by optimising its pixels (Gatys et al.); no training."),
+}
+
+
+def recipe_parser(command: str) -> argparse.ArgumentParser:
+    """The parser of `stylecam train` or `stylecam paint`; its module's run() is the handler."""
+    import importlib
+
+    module_name, description = RECIPE_COMMANDS[command]
     try:
-        from train.cli import add_arguments
+        module = importlib.import_module(module_name)
     except ImportError as error:
-        raise StylecamError(f"the training recipe cannot be imported ({error})") from None
-    parser = _Parser(prog=f"{PROG} train", description="Train a style network from a painting and a folder of photos.")
-    add_arguments(parser)
+        raise StylecamError(f"the training recipe cannot be imported ({error})") from error
+    parser = _Parser(prog=f"{PROG} {command}", description=description)
+    module.add_arguments(parser)
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    parser.set_defaults(handler=module.run)
     return parser
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from train.cli import run
-
-    return run(args)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = argparse.Namespace(debug="--debug" in argv)
     try:
-        if argv[:1] == ["train"]:
-            args = train_parser().parse_args(argv[1:])
-            args.handler = cmd_train
+        if argv[:1] and argv[0] in RECIPE_COMMANDS:
+            args = recipe_parser(argv[0]).parse_args(argv[1:])
         else:
             args = build_parser().parse_args(argv)
         return args.handler(args)

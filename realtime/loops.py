@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from realtime.capture import VideoFileSource
 from realtime.frames import Stylizer
+from realtime.images import fit_long_side
 from realtime.sinks import IMAGE_SUFFIXES, VideoWriter, write_image
 
 
@@ -103,15 +104,6 @@ def collect_images(inputs: list[Path]) -> list[Path]:
             found.append(item)
     unique: dict[Path, None] = dict.fromkeys(found)
     return list(unique)
-
-
-def fit_long_side(image: np.ndarray, max_size: int | None) -> np.ndarray:
-    height, width = image.shape[:2]
-    if not max_size or max(height, width) <= max_size:
-        return image
-    factor = max_size / max(height, width)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 @dataclass

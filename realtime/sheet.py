@@ -17,6 +17,7 @@ import numpy as np
 
 from realtime.capture import SourceError, open_video_file
 from realtime.errors import StylecamError
+from realtime.images import read_image
 from realtime.sinks import IMAGE_SUFFIXES
 
 LABEL_HEIGHT = 28  # pixels of the column titles above the first row
@@ -35,7 +36,7 @@ def read_input(path: Path, height: int, at_seconds: float | None = None) -> Shee
     if not path.is_file():
         raise StylecamError(f"input {path} does not exist or is not a file")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        image = cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_COLOR)
+        image = read_image(path)
         if image is None:
             raise StylecamError(f"input {path} cannot be read as an image")
         label = path.name

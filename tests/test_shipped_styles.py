@@ -13,8 +13,23 @@ WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 SHIPPED = sorted(WEIGHTS.glob(f"*{SUFFIX}"))
 
 
-def test_the_default_style_is_shipped():
+# The five paintings of the classic fast-style-transfer models, each trained by `stylecam train`.
+FIVE_STYLES = ["composition_vii", "starry_night", "the_scream", "udnie", "wave"]
+
+
+def test_the_default_style_and_the_five_classics_are_shipped():
     assert WEIGHTS / f"{DEFAULT_STYLE}{SUFFIX}" in SHIPPED
+    assert [path.stem for path in SHIPPED] == FIVE_STYLES
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_style_names_its_files_not_the_trainers_folders(path):
+    training = load_style(path)[0].metadata["training"]
+    for key in ("style_image", "vgg_weights"):
+        assert "/" not in str(training.get(key)) and "\\" not in str(training.get(key)), training.get(key)
+    assert training["style_image"] == f"{path.stem}.jpg"
+    if training["hardware"].startswith("CPU"):
+        assert "CPU" in training["note"]  # CPU-trained styles say so
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])

@@ -175,7 +175,8 @@ def test_gradients_reach_the_transformer_and_not_the_vgg(vgg, style_image):
     assert all(p.grad is None and not p.requires_grad for p in vgg.parameters())
     state_keys = set(module.state_dict())
     assert state_keys == {f"transformer.{key}" for key in module.transformer.state_dict()}  # no VGG, no Gram targets
-    assert {id(p) for p in module.configure_optimizers().param_groups[0]["params"]} == {id(p) for p in module.transformer.parameters()}
+    optimizer = module.configure_optimizers()["optimizer"]
+    assert {id(p) for p in optimizer.param_groups[0]["params"]} == {id(p) for p in module.transformer.parameters()}
 
 
 # ---- data --------------------------------------------------------------------------------
@@ -355,3 +356,60 @@ def test_the_guard_trips_on_an_exploding_loss_but_not_on_noise():
 
 class _FakeModule:
     transformer = nn.Linear(2, 2)
+
+
+def test_gradient_spikes_are_clipped_relative_to_the_running_norm(style_image, vgg):
+    module = StyleTransferModule(tiny_config(style_image, grad_clip=4.0), vgg=vgg)
+    parameters = list(module.transformer.parameters())
+
+    def set_gradients(norm: float) -> None:
+        for parameter in parameters:
+            parameter.grad = torch.ones_like(parameter)
+        total = torch.nn.utils.get_total_norm([p.grad for p in parameters])
+        for parameter in parameters:
+            parameter.grad.mul_(norm / total)
+
+    def clipped_norm() -> float:
+        module.configure_gradient_clipping(None)
+        return torch.nn.utils.get_total_norm([p.grad for p in parameters]).item()
+
+    set_gradients(1000.0)
+    assert clipped_norm() == pytest.approx(1000.0, rel=1e-4)  # the first step only sets the scale
+    set_gradients(3000.0)
+    assert clipped_norm() == pytest.approx(3000.0, rel=1e-4)  # within 4x of the average: untouched
+    set_gradients(1e6)  # a spike: capped at 4x the running average, 0.98 * 1000 + 0.02 * 3000 = 1040
+    assert clipped_norm() == pytest.approx(4 * 1040.0, rel=1e-4)
+    set_gradients(float("nan"))
+    module.configure_gradient_clipping(None)
+    assert torch.isfinite(module._grad_norm_average)  # left to the divergence guard, not averaged in
+
+
+def test_inputs_are_checked_before_any_training_starts(tmp_path, style_image):
+    data = make_photo_folder(tmp_path / "photos")
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    base = ["--data", str(data), "--out", str(tmp_path / "weights"), "--workdir", str(tmp_path / "run"), "--vgg-weights", RANDOM]
+    uncredited = parser.parse_args(["--style-image", str(style_image), "--name", "mine", *base])
+    with pytest.raises(TrainingInputError, match="--title, --artist, --licence"):
+        cli.run(uncredited)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    unreadable = parser.parse_args(
+        ["--style-image", str(broken), "--name", "mine", "--title", "T", "--artist", "A", "--licence", "CC0", *base]
+    )
+    with pytest.raises(TrainingInputError, match="broken.jpg"):
+        cli.run(unreadable)
+    assert not (tmp_path / "run").exists()  # no Trainer was set up
+
+
+def test_an_offline_machine_is_told_to_give_vgg_weights(monkeypatch):
+    import urllib.error
+
+    from train import vgg as vgg_module
+
+    def offline(weights=None):
+        raise urllib.error.URLError("no route to host")
+
+    monkeypatch.setattr(vgg_module, "_torchvision_features", offline)
+    with pytest.raises(TrainingInputError, match="cannot be downloaded.*--vgg-weights FILE"):
+        load_vgg(None)

@@ -100,7 +100,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lr-warmup-steps", type=int, default=DEFAULTS.lr_warmup_steps, help="linear warm-up of the learning rate (default %(default)s)"
     )
     recipe.add_argument(
-        "--grad-clip", type=float, default=DEFAULTS.grad_clip, help="clip the gradient norm to this (default %(default)s; 0: off)"
+        "--grad-clip",
+        type=float,
+        default=DEFAULTS.grad_clip,
+        help="cap the gradient norm at this many times its running average (default %(default)s; 0: off)",
     )
     recipe.add_argument("--style-weight", type=float, default=DEFAULTS.style_weight, help="(default %(default)s)")
     recipe.add_argument("--content-weight", type=float, default=DEFAULTS.content_weight, help="(default %(default)s)")
@@ -183,7 +186,7 @@ def style_name(args: argparse.Namespace, config_style_image: str) -> str:
     return args.name or Path(config_style_image).stem
 
 
-def build_trainer(args: argparse.Namespace, config: TrainConfig, workdir: Path, callbacks: list):
+def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
     from pytorch_lightning.loggers import CSVLogger
@@ -214,8 +217,6 @@ def build_trainer(args: argparse.Namespace, config: TrainConfig, workdir: Path, 
         max_epochs=args.epochs if args.epochs is not None else -1,
         max_time=timedelta(minutes=args.max_minutes) if args.max_minutes else None,
         log_every_n_steps=args.log_every,
-        gradient_clip_val=config.grad_clip or None,
-        gradient_clip_algorithm="norm",
         logger=loggers,
         callbacks=[checkpoint, TQDMProgressBar(refresh_rate=max(1, min(args.log_every, 10))), *callbacks],
         default_root_dir=str(workdir),
@@ -240,12 +241,16 @@ def train_and_export(args: argparse.Namespace) -> int:
 
     from train import export
     from train.callbacks import DivergenceGuard, PreviewGrid, Throughput
+    from train.images import load_style_image
     from train.module import StyleTransferModule
     from train.vgg import load_vgg
 
     config = config_from_args(args)
     name = style_name(args, config.style_image)
-    export.check_can_write(name, args.out, args.overwrite)  # fail before an hour of training, not after
+    # Everything that can fail is checked before the Trainer starts, not after an hour of training.
+    export.check_can_write(name, args.out, args.overwrite)
+    export.style_image_credit(export.painting_key(name, config.style_image), export.options_from_args(args)["credit_overrides"])
+    load_style_image(config.style_image, config.style_size)
     if args.resume is not None and not args.resume.is_file():
         raise TrainingInputError(f"checkpoint {args.resume} does not exist")
     workdir = args.workdir or Path("runs") / name
@@ -256,7 +261,7 @@ def train_and_export(args: argparse.Namespace) -> int:
     previews = PreviewGrid(export.pick_photos(datamodule.images, 4), every=args.preview_every)
     # As often as the losses are logged, at least every 10 steps: one host sync per check.
     guard = DivergenceGuard(check_every=min(10, max(1, args.log_every)))
-    trainer = build_trainer(args, config, workdir, [throughput, previews, guard])
+    trainer = build_trainer(args, workdir, [throughput, previews, guard])
     started = time.perf_counter()
     # weights_only: a checkpoint is a pickle, and loading one must not be able to run code.
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(args.resume) if args.resume else None, weights_only=True)

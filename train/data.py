@@ -12,15 +12,13 @@ import math
 import warnings
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from realtime.loops import fit_long_side
 from train.errors import TrainingInputError
+from train.images import decode_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
@@ -34,20 +32,6 @@ def find_images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise TrainingInputError(f"photo folder {folder} does not exist or is not a folder")
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def decode_image(path: Path, max_side: int | None = None) -> torch.Tensor | None:
-    """(3, H, W) uint8 RGB, long side at most max_side; None when the file cannot be decoded."""
-    try:
-        # imdecode instead of imread: imread cannot open non-ASCII paths on Windows.
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError:
-        return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        return None
-    rgb = cv2.cvtColor(fit_long_side(image, max_side), cv2.COLOR_BGR2RGB)
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).contiguous()  # (3, H, W)
 
 
 def decode_folder(folder: Path, max_side: int | None) -> tuple[list[torch.Tensor], list[Path]]:

@@ -18,8 +18,9 @@ import torch.nn.functional as F
 
 from realtime.weights import SUFFIX, save_style, weights_dirs
 from train.callbacks import save_rgb_png, square_thumbnail
-from train.data import decode_image, find_images
+from train.data import find_images
 from train.errors import TrainingInputError
+from train.images import decode_image
 from train.vgg import RANDOM
 
 # The five paintings of the shared data set (all public domain: the artists died over 70 years ago,

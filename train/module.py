@@ -10,33 +10,18 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
-import torch.nn.functional as F
 
 from realtime.model import TransformerNet
 from train.config import TrainConfig
-from train.data import decode_image
-from train.errors import TrainingInputError
+from train.images import load_style_image
 from train.losses import content_loss, gram, style_loss, total_variation
 from train.vgg import VGGFeatures, load_vgg
 
 __all__ = ["StyleTransferModule", "TrainConfig", "load_style_image"]
-
-
-def load_style_image(path: str | Path, style_size: int) -> torch.Tensor:
-    """(1, 3, H, W) float RGB in [0, 1], long side style_size (up or down)."""
-    image = decode_image(Path(path))
-    if image is None:
-        raise TrainingInputError(f"style image {path} does not exist or cannot be decoded")
-    _, height, width = image.shape
-    factor = style_size / max(height, width)
-    size = (max(16, round(height * factor)), max(16, round(width * factor)))
-    batch = image.unsqueeze(0).float().div(255)
-    return F.interpolate(batch, size=size, mode="bilinear", antialias=factor < 1, align_corners=False).clamp(0, 1)
 
 
 class StyleTransferModule(pl.LightningModule):
@@ -54,6 +39,7 @@ class StyleTransferModule(pl.LightningModule):
         self.__dict__["_vgg"] = vgg
         self._style_layers = list(config.style_layers)
         self._feature_layers = list(dict.fromkeys([*config.style_layers, *config.content_layers]))
+        self._grad_norm_average: torch.Tensor | None = None  # running gradient norm, for clipping
 
     @property
     def vgg(self) -> VGGFeatures:
@@ -107,6 +93,24 @@ class StyleTransferModule(pl.LightningModule):
         self.log("loss", losses["loss"], prog_bar=True)
         self.log_dict({f"loss/{key}": value.detach() for key, value in losses.items() if key != "loss"})
         return losses["loss"]
+
+    def configure_gradient_clipping(self, optimizer: torch.optim.Optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        """Cap the gradient norm at config.grad_clip times its running average (on the device: no host sync)."""
+        factor = self.config.grad_clip
+        if not factor:
+            return
+        grads = [p.grad for p in self.transformer.parameters() if p.grad is not None]
+        norm = torch.nn.utils.get_total_norm(grads).float()
+        average = self._grad_norm_average
+        if average is None:  # the first step (or the first after a resume) sets the scale
+            self._grad_norm_average = norm.detach().clone()
+            return
+        cap = factor * average
+        scale = torch.clamp(cap / (norm + 1e-12), max=1.0)
+        torch._foreach_mul_(grads, scale.to(grads[0].dtype))
+        # Non-finite norms are left to the divergence guard; they must not poison the average.
+        clipped = torch.where(torch.isfinite(norm), torch.minimum(norm, cap), average)
+        self._grad_norm_average = 0.98 * average + 0.02 * clipped
 
     def configure_optimizers(self) -> dict[str, Any]:
         optimizer = torch.optim.Adam(self.transformer.parameters(), lr=self.config.lr)

@@ -95,7 +95,12 @@ def load_vgg(weights: str | os.PathLike[str] | nn.Module | None = None) -> VGGFe
     if weights is None:
         from torchvision.models import VGG16_Weights
 
-        return VGGFeatures(_torchvision_features(VGG16_Weights.IMAGENET1K_V1))
+        try:
+            return VGGFeatures(_torchvision_features(VGG16_Weights.IMAGENET1K_V1))
+        except (OSError, RuntimeError) as error:  # URLError is an OSError; a cut download, a RuntimeError
+            raise TrainingInputError(
+                f"torchvision's ImageNet VGG16 weights cannot be downloaded ({error}); offline, give --vgg-weights FILE"
+            ) from error
     if str(weights) == RANDOM:
         return VGGFeatures(_torchvision_features(None))
     return VGGFeatures(_features_from_file(Path(weights)))

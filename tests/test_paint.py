@@ -1,0 +1,110 @@
+"""`stylecam paint`: the pixels move toward the painting, the weights mean what they say, bad input is one line."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from test_cli import assert_one_line_error, run_cli
+from train.losses import gram
+from train.paint import DEFAULTS, Weights, optimise
+from train.vgg import RANDOM, load_vgg
+
+
+@pytest.fixture(scope="module")
+def vgg():
+    torch.manual_seed(0)
+    return load_vgg(RANDOM)
+
+
+def _smooth_photo() -> torch.Tensor:
+    """(1, 3, 32, 32): gentle gradients, statistics far from the painting's."""
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, 32), torch.linspace(0, 1, 32), indexing="ij")
+    return torch.stack([xs, ys, (xs + ys) / 2]).unsqueeze(0)
+
+
+def _stripy_painting() -> torch.Tensor:
+    """(1, 3, 40, 40): saturated high-frequency stripes."""
+    torch.manual_seed(1)
+    xs = torch.arange(40).float()
+    stripes = (torch.sin(xs[None, :] * 1.3 + xs[:, None] * 0.4) > 0).float()
+    return torch.stack([stripes, 1 - stripes, torch.rand(40, 40)]).unsqueeze(0)
+
+
+def _style_distance(vgg, image, painting) -> float:
+    layers = list(DEFAULTS.style_layers)
+    ours, theirs = vgg(image, layers), vgg(painting, layers)
+    return sum(((gram(ours[name]) - gram(theirs[name])).pow(2).sum() / gram(theirs[name]).pow(2).sum()).item() for name in layers)
+
+
+def test_the_losses_fall_over_a_few_steps(vgg):
+    history = []
+    optimise(
+        _smooth_photo(), _stripy_painting(), vgg, Weights(3, 1, 2), steps=30, on_step=lambda s, i, losses: losses and history.append(losses)
+    )
+    first, last = history[0], history[-1]
+    assert sum(last.values()) < 0.8 * sum(first.values())
+
+
+def test_style_only_moves_toward_the_painting_and_content_only_keeps_the_photo(vgg):
+    photo, painting = _smooth_photo(), _stripy_painting()
+    before = _style_distance(vgg, photo, painting)
+    styled, _ = optimise(photo, painting, vgg, Weights(style=1, content=0, tv=0), steps=40)
+    assert _style_distance(vgg, styled, painting) < 0.5 * before
+    kept, losses = optimise(photo, painting, vgg, Weights(style=0, content=1, tv=0), steps=40)
+    assert (kept - photo).abs().max().item() < 2 / 255  # nothing to gain by moving: the photo stays
+    assert losses["content"] < 1e-6
+
+
+def test_paint_writes_the_image_a_summary_and_the_train_command(workdir, capsys):
+    rng = np.random.default_rng(0)
+    assert cv2.imwrite("photo.png", rng.integers(0, 256, (30, 40, 3), dtype=np.uint8))
+    assert cv2.imwrite("painting.jpg", rng.integers(0, 256, (50, 50, 3), dtype=np.uint8))
+    argv = ["paint", "photo.png", "painting.jpg", "-o", "out.png", "--vgg-weights", RANDOM, "--steps", "4", "--size", "32"]
+    code, out, err = run_cli(*argv, "--style-size", "48", "--save-every", "2", "--json", "--device", "cpu", capsys=capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["steps"] == 4 and summary["device"] == "cpu" and (summary["width"], summary["height"]) == (32, 24)
+    assert cv2.imread("out.png").shape == (24, 32, 3) and cv2.imread("out-step2.png") is not None
+    assert "stylecam train --style-image painting.jpg" in err and "--style-size 48" in err
+    code, out, _ = run_cli(*argv, "--suggest-train", "--style-weight", "5", capsys=capsys)
+    assert code == 0 and out.startswith("stylecam train ") and "--style-weight 5" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--steps", "0"], "--steps must be at least 1"),
+        (["--style-weight", "-1"], "--style-weight must be"),
+        (["--content-weight", "nan"], "--content-weight must be"),
+        (["--style-weight", "0", "--content-weight", "0"], "nothing to optimise"),
+        (["--size", "100000"], "--size must be between 16 and 4096"),
+    ],
+)
+def test_bad_settings_get_one_line(workdir, capsys, extra, fragment):
+    code, _, err = run_cli("paint", "photo.png", "painting.jpg", "-o", "out.png", *extra, capsys=capsys)
+    assert_one_line_error(code, err, fragment)
+
+
+def test_bad_images_and_too_large_sizes_get_one_line(workdir, capsys, monkeypatch):
+    assert cv2.imwrite("photo.png", np.zeros((20, 20, 3), np.uint8))
+    (workdir / "painting.jpg").write_bytes(b"not a jpeg")
+    code, _, err = run_cli("paint", "photo.png", "painting.jpg", "-o", "out.png", capsys=capsys)
+    assert_one_line_error(code, err, "painting.jpg", "cannot be read")
+    code, _, err = run_cli("paint", "missing.png", "painting.jpg", "-o", "out.png", capsys=capsys)
+    assert_one_line_error(code, err, "missing.png", "does not exist")
+    assert cv2.imwrite("painting.jpg", np.zeros((20, 20, 3), np.uint8))
+    monkeypatch.setattr("train.paint._BYTES_PER_PIXEL", 10**12)  # as if the machine had almost no memory
+    code, _, err = run_cli("paint", "photo.png", "painting.jpg", "-o", "out.png", "--device", "cpu", capsys=capsys)
+    assert_one_line_error(code, err, "GiB", "use --size")
+    assert not (workdir / "out.png").exists()
+
+
+def test_paint_does_not_import_lightning():
+    code = "import sys; import train.paint; print(any(n.startswith(('pytorch_lightning', 'lightning')) for n in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,38 @@
+"""Images as the recipe's tensors: photos as uint8 RGB, the painting at its working size.
+
+Free of Lightning, so ``stylecam paint`` shares the exact preparation of the painting with
+training without loading the training stack.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from realtime.images import fit_long_side, read_image
+from train.errors import TrainingInputError
+
+
+def decode_image(path: Path, max_side: int | None = None) -> torch.Tensor | None:
+    """(3, H, W) uint8 RGB, long side at most max_side; None when the file cannot be decoded."""
+    image = read_image(path)
+    if image is None:
+        return None
+    rgb = cv2.cvtColor(fit_long_side(image, max_side), cv2.COLOR_BGR2RGB)
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).contiguous()  # (3, H, W)
+
+
+def load_style_image(path: str | Path, style_size: int) -> torch.Tensor:
+    """(1, 3, H, W) float RGB in [0, 1], long side style_size (up or down)."""
+    image = decode_image(Path(path))
+    if image is None:
+        raise TrainingInputError(f"style image {path} does not exist or cannot be decoded")
+    _, height, width = image.shape
+    factor = style_size / max(height, width)
+    size = (max(16, round(height * factor)), max(16, round(width * factor)))
+    batch = image.unsqueeze(0).float().div(255)
+    return F.interpolate(batch, size=size, mode="bilinear", antialias=factor < 1, align_corners=False).clamp(0, 1)
