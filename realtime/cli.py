@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -26,38 +27,68 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see {self.prog} --help)\n")
 
 
-def _runtime_options(with_style: bool = True) -> argparse.ArgumentParser:
+def _runtime_options(with_style: bool = True, top_level: bool = False) -> argparse.ArgumentParser:
+    """--style, --device, --precision, --scale.
+
+    They are accepted before the command (``stylecam --style wave video ...``) and after it. The
+    top-level parser holds the defaults; a command's own copies default to SUPPRESS, so they set
+    a value only when given and never overwrite one given before the command.
+    """
     from realtime.frames import DEVICES, PRECISIONS
     from realtime.weights import DEFAULT_STYLE
+
+    def default(value):
+        return value if top_level else argparse.SUPPRESS
 
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("style and device" if with_style else "device")
     if with_style:
         group.add_argument(
             "--style",
-            default=DEFAULT_STYLE,
+            default=default(DEFAULT_STYLE),
             help=f"style name or path to a .safetensors style file (default: {DEFAULT_STYLE}; see `stylecam styles`)",
         )
     group.add_argument(
         "--device",
-        default="auto",
+        default=default("auto"),
         choices=DEVICES,
         help="where the network runs (default: auto = CUDA, then MPS, then CPU)",
     )
     group.add_argument(
         "--precision",
-        default="auto",
+        default=default("auto"),
         choices=PRECISIONS,
         help="network precision (default: fp16 on CUDA, fp32 elsewhere)",
     )
     group.add_argument(
         "--scale",
-        type=float,
-        default=None,
+        type=_scale,
+        default=default(None),
         help="processing scale: the network runs on the frame resized by this factor and the result is scaled back "
-        "to the frame's size; below 1 gives bigger brush strokes and more speed (default: the style's own, usually 1)",
+        f"to the frame's size; below 1 gives bigger brush strokes and more speed (default: the style's own, usually 1; at most {MAX_SCALE:g})",
     )
     return parent
+
+
+def _debug_option(top_level: bool = False) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--debug", action="store_true", default=False if top_level else argparse.SUPPRESS, help="show the full traceback on errors"
+    )
+    return parent
+
+
+MAX_SCALE = 4.0  # enlarging a frame more than this only multiplies the work; strokes get finer, nothing else
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got '{text}'") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_SCALE):
+        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most {MAX_SCALE:g}, got {text}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -72,13 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     runtime = _runtime_options()
     device_options = _runtime_options(with_style=False)
-    debug = argparse.ArgumentParser(add_help=False)
-    debug.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    debug = _debug_option()
     parser = _Parser(
         prog=PROG,
         description="Real-time neural style transfer for webcams, video files and photos. "
         "Without a command: the live webcam window where a camera and a display exist, otherwise a demo.",
-        parents=[runtime, debug],
+        parents=[_runtime_options(top_level=True), _debug_option(top_level=True)],
     )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 

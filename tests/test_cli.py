@@ -216,6 +216,31 @@ def test_unavailable_device(workdir, style_file, video_with_sound, capsys, monke
     assert_one_line_error(code, err, "no CUDA GPU")
 
 
+def test_options_before_the_command_are_used_not_ignored(workdir, style_file, video_with_sound, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    code, _, err = run_cli("--style", "nosuch", "video", video_with_sound, "-o", "out.mp4", capsys=capsys)
+    assert_one_line_error(code, err, "unknown style 'nosuch'")
+    code, _, err = run_cli("--device", "cuda", "video", video_with_sound, "-o", "out.mp4", "--style", style_file, capsys=capsys)
+    assert_one_line_error(code, err, "no CUDA GPU")
+    code, out, _ = run_cli(
+        "--style", style_file, "--scale", "0.5", "video", video_with_sound, "-o", "out.mp4", "--json", "--quiet", capsys=capsys
+    )
+    assert code == 0 and json.loads(out)["scale"] == 0.5 and json.loads(out)["style"] == "random"
+    # Given in both places, the one after the command wins, as a reader of the line expects.
+    args = cli.build_parser().parse_args(["--style", "first", "video", "in.mp4", "-o", "x.mp4", "--style", "second"])
+    assert args.style == "second"
+
+
+@pytest.mark.parametrize("scale", ["nan", "inf", "-1", "0", "100"])
+def test_impossible_scales_are_refused_with_the_limit(capsys, scale):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["video", "in.mp4", "-o", "out.mp4", "--scale", scale])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1 and "above 0 and at most 4" in lines[0]
+
+
 # -- images ---------------------------------------------------------------------------------------
 def test_images_from_files_and_folders_keep_size_or_fit_max_size(workdir, style_file, capsys):
     album = workdir / "album" / "2024"
