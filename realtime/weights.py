@@ -93,14 +93,17 @@ def read_metadata(path: Path) -> dict[str, Any]:
             head = handle.read(8)
     except OSError as error:
         raise StyleError(f"style file {path} cannot be read ({error.strerror})") from None
-    if head.startswith(_PICKLE_MAGIC):
-        raise StyleError(
-            f"style file {path} is a pickle (torch.save) file, which could run code when loaded; stylecam only loads {SUFFIX} style files"
-        )
     try:
+        # Parsed as safetensors first: that cannot run code, and a valid file may begin with any
+        # byte (its first 8 bytes are the header length, 0x80 as often as any other value).
         with safe_open(str(path), framework="pt") as handle:
             header = handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as error:
+        if head.startswith(_PICKLE_MAGIC):
+            raise StyleError(
+                f"style file {path} is a pickle (torch.save) file, which could run code when loaded; "
+                f"stylecam only loads {SUFFIX} style files"
+            ) from None
         raise StyleError(f"style file {path} is corrupt or not a safetensors file ({error})") from None
     if METADATA_KEY not in header:
         raise StyleError(f"style file {path} has no stylecam metadata (not a stylecam style file)")

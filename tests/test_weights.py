@@ -107,3 +107,15 @@ def test_styles_are_found_by_name_in_stylecam_weights(tmp_path, monkeypatch):
 def test_missing_style_path_is_named(tmp_path):
     with pytest.raises(StyleError, match="does not exist"):
         load_style(tmp_path / "nowhere.safetensors")
+
+
+def test_a_style_file_whose_header_length_starts_with_0x80_loads(tmp_path):
+    """safetensors files begin with their header length; 0x80 there is not a pickle (a bug once refused it)."""
+    for padding in range(256):
+        path = make_style(tmp_path / "style.safetensors", name="style", pad="x" * padding)
+        if path.read_bytes()[:1] == b"\x80":
+            break
+    else:
+        pytest.fail("no padding gave a header length whose first byte is 0x80")
+    style, model = load_style(path)
+    assert style.name == "style" and model(torch.rand(1, 3, 16, 16)).shape == (1, 3, 16, 16)
