@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from realtime.errors import StylecamError
@@ -18,6 +20,7 @@ from realtime.errors import StylecamError
 PROG = "stylecam"
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, what shells report for a terminated process
 
 
 class _Parser(argparse.ArgumentParser):
@@ -179,7 +182,14 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.set_defaults(handler=cmd_sheet)
 
     demo = commands.add_parser("demo", help="stylize a short clip that stylecam makes itself", parents=[runtime, debug])
-    demo.add_argument("-o", "--output", type=Path, default=Path("stylecam-demo.mp4"), help="where the demo video goes")
+    demo.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="where the demo video goes; its side-by-side PNG goes beside it (default: stylecam-demo.mp4, or -2, -3... if taken)",
+    )
+    demo.add_argument("--overwrite", action="store_true", help="replace OUTPUT and its PNG if they exist")
     demo.set_defaults(handler=cmd_demo)
 
     # The recipe's options are parsed by the recipe itself (`stylecam train --help`), so the
@@ -259,7 +269,9 @@ def cmd_video(args: argparse.Namespace) -> int:
     _check_video_output(args.output, [args.input], args.overwrite)
     style, stylizer = _load_stylizer(args)
     batch = args.batch or stylizer.default_batch()
-    report = convert_video(args.input, args.output, stylizer, style.name, batch_size=batch, show_progress=not args.quiet)
+    report = convert_video(
+        args.input, args.output, stylizer, style.name, batch_size=batch, show_progress=not args.quiet, overwrite=args.overwrite
+    )
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
@@ -376,10 +388,13 @@ def _has_accelerator() -> bool:
     return torch.cuda.is_available() or torch.backends.mps.is_available()
 
 
-def _free_name(path: Path) -> Path:
-    """``path``, or ``stem-2.suffix``, ``stem-3.suffix``... whichever does not exist yet."""
+DEMO_OUTPUT = Path("stylecam-demo.mp4")
+
+
+def _free_name(path: Path, *companions: str) -> Path:
+    """``path``, or ``stem-2.suffix``, ``stem-3.suffix``... the first free one, with its companion suffixes free too."""
     candidate, number = path, 2
-    while candidate.exists():
+    while any(p.exists() for p in (candidate, *(candidate.with_suffix(suffix) for suffix in companions))):
         candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
         number += 1
     return candidate
@@ -389,16 +404,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import cv2
 
     from realtime.loops import convert_video, make_demo_clip, side_by_side
-    from realtime.sinks import write_image
+    from realtime.sinks import check_output_file, write_image
 
+    if args.output is None:  # the default name never replaces a file: it moves on to a free one
+        output = _free_name(DEMO_OUTPUT, ".png")
+    else:  # a name the user gave is replaced only with --overwrite, and so is the PNG beside it
+        output = args.output
+        check_output_file(output.with_suffix(".png"), [], args.overwrite)
+    _check_video_output(output, [], args.overwrite)
     style, stylizer = _load_stylizer(args)
-    output = _free_name(args.output)  # the demo never replaces a file, it picks a new name
-    _check_video_output(output, [], overwrite=False)
     print(f"stylecam: demo with style '{style.name}': {style.credit_line()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="stylecam-demo-") as workdir:
         clip = Path(workdir) / "demo-input.mp4"
         make_demo_clip(clip)
-        report = convert_video(clip, output, stylizer, style.name)
+        report = convert_video(clip, output, stylizer, style.name, overwrite=args.overwrite)
         capture_in, capture_out = cv2.VideoCapture(str(clip)), cv2.VideoCapture(str(output))
         for _ in range(report.frames // 2):
             capture_in.grab(), capture_out.grab()
@@ -418,7 +437,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         args.source, args.width, args.height, args.save_dir = "0", None, None, Path(".")
         return cmd_webcam(args)
     print("stylecam: no camera or no display here, so running the demo (`stylecam --help` lists the commands)", file=sys.stderr)
-    args.output = Path("stylecam-demo.mp4")
+    args.output, args.overwrite = None, False
     return cmd_demo(args)
 
 
@@ -446,9 +465,18 @@ def recipe_parser(command: str) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (timeout, systemd, docker stop), unwound like Ctrl-C so that every writer cleans up."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = argparse.Namespace(debug="--debug" in argv)
+    previous = _install_sigterm_handler()
     try:
         if argv[:1] and argv[0] in RECIPE_COMMANDS:
             args = recipe_parser(argv[0]).parse_args(argv[1:])
@@ -460,9 +488,22 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:
+        print(f"{PROG}: terminated; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing half-written was left behind", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _install_sigterm_handler():
+    """SIGTERM -> Terminated in the main thread; returns the previous handler (None where none was set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # signal handlers can only be set from the main thread
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 if __name__ == "__main__":

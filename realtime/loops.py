@@ -47,10 +47,11 @@ def convert_video(
     style_name: str,
     batch_size: int = 1,
     show_progress: bool = True,
+    overwrite: bool = False,
 ) -> ConversionReport:
     """Stylize every frame of ``src`` into ``dst`` (same size, frame count and rate; audio kept)."""
     started = time.perf_counter()
-    with VideoFileSource(src) as source, VideoWriter(dst, fps=source.info.fps, audio_from=src) as writer:
+    with VideoFileSource(src) as source, VideoWriter(dst, fps=source.info.fps, audio_from=src, overwrite=overwrite) as writer:
         info = source.info
         with _progress_bar(info.frame_count, show_progress, style_name) as bar:
             pending: list[np.ndarray] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 import uuid
 from fractions import Fraction
@@ -32,8 +33,84 @@ class OutputError(StylecamError):
     """An output that cannot or must not be written; the message names it and says why."""
 
 
+# Temporary files are named .STEM.stylecam-PID-RANDOM.partial.SUFFIX: the PID says which process
+# owns one, so a later run can tell the debris of a killed run (SIGKILL, power loss) from the
+# work of a run still going, and remove only the former.
+_PARTIAL = re.compile(r"^\.(?P<stem>.+)\.stylecam-(?P<pid>\d+)-[0-9a-f]{8}\.partial(?P<suffix>\.[^.]*)?$")
+# An output claimed by a run in progress holds this line until the finished file replaces it.
+_CLAIM = b"stylecam: being written by process "
+
+
+def partial_path(path: Path) -> Path:
+    """A hidden temporary name beside path (same filesystem: the final rename is atomic), owned by this process."""
+    return path.with_name(f".{path.stem}.stylecam-{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would terminate the process there; keep everything
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _claim_owner(path: Path) -> int | None:
+    """The PID written in a claimed output, or None when the file is not a claim."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(_CLAIM) + 12)
+    except OSError:
+        return None
+    if not head.startswith(_CLAIM):
+        return None
+    digits = head[len(_CLAIM) :].strip()
+    return int(digits) if digits.isdigit() else None
+
+
+def sweep_stale_partials(folder: Path) -> list[Path]:
+    """Remove the temporary files and output claims that killed stylecam runs left in folder."""
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PARTIAL.match(entry.name)
+        if match and not _process_alive(int(match["pid"])):
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+            output = entry.with_name(f"{match['stem']}{match['suffix'] or ''}")
+            if _claim_owner(output) == int(match["pid"]):
+                output.unlink(missing_ok=True)
+                removed.append(output)
+    return removed
+
+
+def claim_output(path: Path) -> None:
+    """Create path exclusively, so a second run writing the same new file is refused, not silently last."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise OutputError(f"output {path} exists (use --overwrite to replace it)") from None
+    except OSError as error:
+        raise OutputError(f"output {path} cannot be created ({error.strerror})") from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(_CLAIM + str(os.getpid()).encode() + b"\n")
+
+
+def release_claim(path: Path) -> None:
+    """Remove path if it is still this process's claim (a run that failed leaves nothing behind)."""
+    if _claim_owner(path) == os.getpid():
+        path.unlink(missing_ok=True)
+
+
 def check_output_file(out: Path, inputs: list[Path] = (), overwrite: bool = False) -> None:
     """Refuse before any work: writing over an input, an existing file, an unwritable folder."""
+    sweep_stale_partials(out.parent if str(out.parent) else Path("."))
     for source in inputs:
         if out.exists() and source.exists() and out.resolve() == source.resolve():
             raise OutputError(f"output {out} is the input file; choose another name")
@@ -67,14 +144,27 @@ class VideoWriter:
     carries its own timestamp in seconds (a live camera's irregular rate).
     """
 
-    def __init__(self, path: Path, fps: float | None, audio_from: Path | None = None, crf: int = 18, queue_size: int = 16):
+    def __init__(
+        self,
+        path: Path,
+        fps: float | None,
+        audio_from: Path | None = None,
+        crf: int = 18,
+        queue_size: int = 16,
+        overwrite: bool = False,
+    ):
         self.path = path
         self.fps = fps
         self.audio_from = audio_from
         self.crf = crf
         self.frames_written = 0
-        # Hidden, unique, beside the destination (same filesystem, so the final rename is atomic).
-        self._tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
+        sweep_stale_partials(path.parent)
+        # Without overwrite the name is claimed now, atomically: of two runs writing the same
+        # new file, the second is refused instead of silently replacing the first's work.
+        self._claimed = not overwrite
+        if self._claimed:
+            claim_output(path)
+        self._tmp = partial_path(path)
         self._queue: queue.Queue[tuple[np.ndarray, float | None] | None] = queue.Queue(maxsize=queue_size)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode_loop, name="stylecam-encode", daemon=True)
@@ -94,10 +184,14 @@ class VideoWriter:
         """Finish the file (flush, add audio) and move it into place; returns its path."""
         self._queue.put(None)
         self._thread.join()
-        self._raise_if_failed()
-        if self.frames_written == 0:
+        try:
+            self._raise_if_failed()
+            if self.frames_written == 0:
+                raise OutputError(f"no frames were written, so {self.path} was not created")
+        except BaseException:
             self._tmp.unlink(missing_ok=True)
-            raise OutputError(f"no frames were written, so {self.path} was not created")
+            self._release()
+            raise
         os.replace(self._tmp, self.path)
         return self.path
 
@@ -110,6 +204,11 @@ class VideoWriter:
             pass
         self._thread.join(timeout=10)
         self._tmp.unlink(missing_ok=True)
+        self._release()
+
+    def _release(self) -> None:
+        if self._claimed:
+            release_claim(self.path)
 
     def __enter__(self) -> VideoWriter:
         return self

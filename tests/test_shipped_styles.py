@@ -29,7 +29,8 @@ def test_shipped_style_names_its_files_not_the_trainers_folders(path):
         assert "/" not in str(training.get(key)) and "\\" not in str(training.get(key)), training.get(key)
     assert training["style_image"] == f"{path.stem}.jpg"
     if training["hardware"].startswith("CPU"):
-        assert "CPU" in training["note"]  # CPU-trained styles say so
+        assert "CPU" in training["note"]  # CPU-trained styles say so, and how to retrain them on a GPU
+        assert training["gpu_command"].startswith(f"stylecam train --style-image {path.stem}.jpg ")
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
