@@ -35,11 +35,16 @@ KNOWN_PAINTINGS: dict[str, dict[str, str]] = {
 _KNOWN_CREDIT = "public-domain reproduction, as used by the original fast style transfer work"
 _KNOWN_LICENCE = "public domain"
 CPU_NOTE = "trained on CPU at reduced settings"
+# The classic settings, for a GPU (256 px crops as in Johnson et al.; batch 16 in bf16 on an H100).
+GPU_SETTINGS = "--crop-size 256 --style-size 512 --batch-size 16 --max-steps 5000"
 README_HEADER = (
     "# Style files\n\n"
     "One `.safetensors` file per style (the training settings and the painting's credit are in its\n"
     "metadata) and a preview `NAME.png`: the painting, three photos and their stylizations.\n"
     "Lines are written by `stylecam train` (train/export.py).\n\n"
+    "A style trained on a CPU says so (hardware, settings, and `training.note` in its metadata);\n"
+    "`training.gpu_command` in its metadata is the command that retrains it at the classic settings:\n"
+    f"`stylecam train --style-image PAINTING --data PHOTOS --name NAME {GPU_SETTINGS} --overwrite`.\n\n"
     "| style | painting | credit and licence | steps | settings | hardware | minutes |\n"
     "| --- | --- | --- | --- | --- | --- | --- |\n"
 )
@@ -221,6 +226,10 @@ def export_module(
     path = check_can_write(name, out, overwrite)
     credit = style_image_credit(painting_key(name, config.style_image), credit_overrides or {})
     training = training_metadata(config.to_dict(), steps, minutes, hardware)
+    if "note" in training:  # CPU-trained: how to get the full-quality style
+        training["gpu_command"] = (
+            f"stylecam train --style-image {training['style_image']} --data PHOTOS --name {name} {GPU_SETTINGS} --overwrite"
+        )
     metadata = {
         "style": name,
         "training": training,
