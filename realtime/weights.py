@@ -138,6 +138,9 @@ def load_style(name_or_path: str | os.PathLike[str]) -> tuple[Style, Transformer
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:
         raise StyleError(f"style file {path} is corrupt ({error})") from None
+    broken = [key for key, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if broken:  # NaN or Inf weights turn every frame black or into noise
+        raise StyleError(f"style file {path} has NaN or infinite weights (in {broken[0]}{' and more' if len(broken) > 1 else ''})")
     model = TransformerNet(width=metadata["width"])
     try:
         model.load_state_dict(state, strict=True)

@@ -413,3 +413,33 @@ def test_an_offline_machine_is_told_to_give_vgg_weights(monkeypatch):
     monkeypatch.setattr(vgg_module, "_torchvision_features", offline)
     with pytest.raises(TrainingInputError, match="cannot be downloaded.*--vgg-weights FILE"):
         load_vgg(None)
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--max-steps", "0"), ("--batch-size", "0"), ("--steps-per-epoch", "-3")])
+def test_zero_steps_or_batches_are_refused_by_the_parser(flag, value, capsys):
+    from realtime import cli as stylecam_cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        stylecam_cli.main(["train", "--style-image", "p.jpg", "--data", "photos", flag, value])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1 and flag in lines[0] and "at least 1" in lines[0]
+
+
+def test_resume_or_export_from_a_file_that_is_not_our_checkpoint_is_one_clear_error(tmp_path, style_image):
+    text = tmp_path / "notes.ckpt"
+    text.write_text("not a checkpoint")
+    foreign = tmp_path / "foreign.ckpt"
+    torch.save({"state_dict": {"layer.weight": torch.zeros(2)}, "epoch": 3}, foreign)
+    pickled_object = tmp_path / "object.ckpt"
+    torch.save({"model": nn.Linear(2, 2)}, pickled_object)  # needs unpickling of a class: refused safely
+    for path in (text, foreign, pickled_object):
+        with pytest.raises(TrainingInputError, match=f"{path.name} is not a stylecam training checkpoint") as error:
+            export.read_checkpoint(path)
+        assert "weights_only=False" not in str(error.value)
+    data = make_photo_folder(tmp_path / "photos")
+    with pytest.raises(TrainingInputError, match="not a stylecam training checkpoint"):
+        cli.run(train_args(tmp_path, style_image, data, "--resume", str(foreign)))
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    with pytest.raises(TrainingInputError, match="not a stylecam training checkpoint"):
+        cli.run(parser.parse_args(["--export-from", str(text), "--name", "x", "--data", str(data)]))

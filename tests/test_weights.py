@@ -119,3 +119,18 @@ def test_a_style_file_whose_header_length_starts_with_0x80_loads(tmp_path):
         pytest.fail("no padding gave a header length whose first byte is 0x80")
     style, model = load_style(path)
     assert style.name == "style" and model(torch.rand(1, 3, 16, 16)).shape == (1, 3, 16, 16)
+
+
+def test_a_style_with_nan_weights_is_refused_at_load(tmp_path):
+    torch.manual_seed(0)
+    model = TransformerNet(width=8)
+    with torch.no_grad():
+        model.conv1.conv.weight[0, 0, 0, 0] = float("nan")
+    from realtime.weights import save_style
+
+    path = tmp_path / "broken.safetensors"
+    save_style(
+        model, path, {"style": "broken", "training": {}, "style_image": {"title": "t", "artist": "a", "credit": "c", "licence": "l"}}
+    )
+    with pytest.raises(StyleError, match="NaN or infinite weights.*conv1"):
+        load_style(path)

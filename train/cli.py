@@ -32,6 +32,16 @@ def _scale_range(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(f"expected MIN,MAX such as 0.25,1.0, got '{text}'") from None
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from None
+    if value < 1:  # 0 steps would export an untrained network as if it were a style
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     inputs = parser.add_argument_group("inputs and outputs")
     inputs.add_argument("--style-image", required=False, help="the painting (jpg/png/webp)")
@@ -77,9 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="long side of the photos kept in memory (default: max(2 x crop, 512)); "
         "photos are decoded once, so lower it for a large photo set",
     )
-    recipe.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size, help="(default %(default)s)")
+    recipe.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="(default %(default)s)")
     recipe.add_argument(
-        "--max-steps", type=int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)"
+        "--max-steps", type=_positive_int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)"
     )
     recipe.add_argument("--epochs", type=int, default=None, help="stop after this many epochs of --steps-per-epoch steps instead")
     recipe.add_argument(
@@ -88,7 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="also stop after this many minutes of training (a fixed time budget on a shared machine)",
     )
-    recipe.add_argument("--steps-per-epoch", type=int, default=1000, help="(default %(default)s)")
+    recipe.add_argument("--steps-per-epoch", type=_positive_int, default=1000, help="(default %(default)s)")
     recipe.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate (default %(default)s)")
     recipe.add_argument(
         "--lr-final-fraction",
@@ -251,8 +261,8 @@ def train_and_export(args: argparse.Namespace) -> int:
     export.check_can_write(name, args.out, args.overwrite)
     export.style_image_credit(export.painting_key(name, config.style_image), export.options_from_args(args)["credit_overrides"])
     load_style_image(config.style_image, config.style_size)
-    if args.resume is not None and not args.resume.is_file():
-        raise TrainingInputError(f"checkpoint {args.resume} does not exist")
+    if args.resume is not None:
+        export.read_checkpoint(args.resume)  # a clear message for a missing, foreign or unreadable file
     workdir = args.workdir or Path("runs") / name
     pl.seed_everything(config.seed, workers=True, verbose=False)
     datamodule = build_datamodule(args, config)

@@ -259,12 +259,30 @@ def stylize_photo(transformer: torch.nn.Module, photo: torch.Tensor) -> torch.Te
         transformer.train(was_training)
 
 
-def checkpoint_record(path: Path) -> dict[str, Any]:
-    """Steps, minutes and hardware of a checkpoint (the Throughput callback stores the last two)."""
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """A stylecam training checkpoint, read without running code; a clear error for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise TrainingInputError(f"checkpoint {path} does not exist")
     try:
+        # weights_only: a checkpoint is a pickle, and loading one must never run code.
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several unrelated types for a bad file
-        raise TrainingInputError(f"checkpoint {path} cannot be loaded ({error})") from None
+        # torch's own message suggests weights_only=False, which is exactly what must not be done.
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if "weights_only" in str(error) or "Unsupported global" in str(error):
+            reason = "it holds Python objects that a safe load refuses"
+        raise TrainingInputError(f"checkpoint {path} is not a stylecam training checkpoint ({reason})") from error
+    config = checkpoint.get("hyper_parameters", {}).get("config") if isinstance(checkpoint, dict) else None
+    state = checkpoint.get("state_dict", {}) if isinstance(checkpoint, dict) else {}
+    if not isinstance(config, dict) or not any(str(key).startswith("transformer.") for key in state):
+        raise TrainingInputError(f"checkpoint {path} is not a stylecam training checkpoint (no stylecam settings or transformer weights)")
+    return checkpoint
+
+
+def checkpoint_record(path: Path) -> dict[str, Any]:
+    """Steps, minutes and hardware of a checkpoint (the Throughput callback stores the last two)."""
+    checkpoint = read_checkpoint(path)
     throughput = next((state for key, state in checkpoint.get("callbacks", {}).items() if key.startswith("Throughput")), {})
     return {
         "steps": int(checkpoint.get("global_step", 0)),
@@ -276,8 +294,7 @@ def checkpoint_record(path: Path) -> dict[str, Any]:
 def load_module(path: Path):
     from train.module import StyleTransferModule
 
-    if not Path(path).is_file():
-        raise TrainingInputError(f"checkpoint {path} does not exist")
+    read_checkpoint(path)
     return StyleTransferModule.load_from_checkpoint(str(path), map_location="cpu", weights_only=True)
 
 
