@@ -27,7 +27,7 @@ KEY_HELP = (
     ("p  or  Left", "previous style"),
     ("1 ... 9", "pick style by number"),
     ("c", "original and stylized side by side"),
-    ("+  /  -", "bigger / smaller strokes (processing scale)"),
+    ("+  /  -", "bigger / finer strokes (lower / higher processing scale)"),
     ("s", "screenshot (PNG)"),
     ("r", "record on / off (MP4)"),
     ("f", "fullscreen on / off"),
@@ -109,10 +109,14 @@ def draw_overlay(image: np.ndarray, state: LiveState) -> np.ndarray:
     else:
         lines.append("h: help")
     canvas = image.copy()
+    # White text on a darkened panel: an outline drawn under the text read as a ghosted double.
+    width = max(cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)[0][0] for text in lines)
+    bottom = min(canvas.shape[0], 12 + 22 * len(lines))
+    right = min(canvas.shape[1], 20 + width)
+    panel = canvas[:bottom, :right]
+    panel[:] = (panel.astype(np.uint16) * 2 // 5).astype(np.uint8)
     for row, text in enumerate(lines):
-        origin = (10, 24 + 22 * row)
-        cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(canvas, text, (10, 24 + 22 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
     return canvas
 
 
@@ -139,11 +143,15 @@ class WebcamApp:
         self.state.style_index = index
         self.state.say(f"style: {style.name}")
 
-    def _change_scale(self, direction: int) -> None:
+    def _change_strokes(self, bigger: bool) -> None:
+        """Bigger strokes come from a lower processing scale (the network sees a smaller frame), finer from a higher one."""
         current = min(range(len(SCALE_STEPS)), key=lambda i: abs(SCALE_STEPS[i] - self.stylizer.scale))
-        chosen = SCALE_STEPS[max(0, min(len(SCALE_STEPS) - 1, current + direction))]
+        chosen = SCALE_STEPS[max(0, min(len(SCALE_STEPS) - 1, current + (-1 if bigger else 1)))]
+        if chosen == self.stylizer.scale:
+            self.state.say(f"strokes already at their {'biggest' if bigger else 'finest'} (processing scale {chosen:g})")
+            return
         self.stylizer.scale = self.state.scale = chosen
-        self.state.say(f"processing scale {chosen:g} ({'bigger' if chosen < 1 else 'finer'} strokes)")
+        self.state.say(f"{'bigger' if bigger else 'finer'} strokes (processing scale {chosen:g})")
 
     def _toggle_recording(self) -> None:
         if self.state.recording is None:
@@ -178,9 +186,9 @@ class WebcamApp:
         elif char == "c":
             self.state.compare = not self.state.compare
         elif char in ("+", "="):
-            self._change_scale(+1)
+            self._change_strokes(bigger=True)
         elif char in ("-", "_"):
-            self._change_scale(-1)
+            self._change_strokes(bigger=False)
         elif char == "s":
             path = self.save_dir / f"stylecam-{_timestamp()}-{self.state.style_names[self.state.style_index]}.png"
             write_image(path, shown)

@@ -111,8 +111,11 @@ def test_keys_change_style_scale_and_layout(tmp_path, monkeypatch):
         app.handle_key(ord("c"), first)
         assert app.step(frame).shape == (48, 128, 3)  # original | stylized
         scale = app.stylizer.scale
+        app.handle_key(ord("+"), first)  # bigger strokes: the network sees a smaller frame
+        assert app.stylizer.scale < scale and "bigger strokes" in app.state.message
         app.handle_key(ord("-"), first)
-        assert app.stylizer.scale < scale
+        app.handle_key(ord("-"), first)  # finer strokes: a larger frame
+        assert app.stylizer.scale > scale and "finer strokes" in app.state.message
         app.handle_key(ord("h"), first)
         assert app.state.show_help
         assert app.handle_key(ord("q"), first) is False
@@ -170,3 +173,14 @@ def test_webcam_help_lists_every_key(capsys):
     out = capsys.readouterr().out
     for keys, action in webcam.KEY_HELP:
         assert keys in out and action in out
+
+
+def test_overlay_text_sits_on_a_dark_panel_without_a_ghost_outline():
+    from realtime.webcam import LiveState, draw_overlay
+
+    white = np.full((120, 400, 3), 255, np.uint8)
+    shown = draw_overlay(white, LiveState(style_names=["wave"], style_index=0, scale=1.0))
+    panel = shown[:30, :150]
+    assert panel.min() < 140 and panel.max() == 255  # the picture is darkened behind the text, the text is white
+    assert (shown[100:, 300:] == 255).all()  # the rest of the frame is untouched
+    assert (white == 255).all()  # the frame itself is not drawn on
