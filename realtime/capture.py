@@ -52,6 +52,8 @@ def open_video_file(path: Path) -> tuple[cv2.VideoCapture, VideoInfo, np.ndarray
         raise SourceError(f"input {path} is a folder, not a video file")
     if not os.access(path, os.R_OK):
         raise SourceError(f"input {path} cannot be read (permission denied)")
+    if cv2.haveImageReader(str(path)):  # FFmpeg would open a still image as a one-frame "video"
+        raise SourceError(f"input {path} is a still image, not a video (stylize it with `stylecam image`)")
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         capture.release()

@@ -272,6 +272,12 @@ def cmd_video(args: argparse.Namespace) -> int:
     report = convert_video(
         args.input, args.output, stylizer, style.name, batch_size=batch, show_progress=not args.quiet, overwrite=args.overwrite
     )
+    if report.ended_early:
+        print(
+            f"{PROG}: warning: {args.input} ended after {report.frames} of the {report.frames_announced} frames its header "
+            "announces (a truncated or damaged file?); every frame found was converted",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(report.as_dict()))
     else:

@@ -31,9 +31,16 @@ class ConversionReport:
     precision: str
     style: str
     scale: float
+    frames_announced: int | None = None  # the container header's count: a hint, sometimes wrong
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def ended_early(self) -> bool:
+        """Fewer frames than the header announced, beyond the rounding of an estimated count."""
+        announced = self.frames_announced
+        return announced is not None and self.frames < announced - max(2, announced // 100)
 
 
 def _progress_bar(total: int | None, enabled: bool, description: str) -> tqdm:
@@ -60,6 +67,8 @@ def convert_video(
                 if len(pending) == batch_size:
                     _flush(pending, stylizer, writer, bar)
             _flush(pending, stylizer, writer, bar)
+            bar.total = bar.n  # the bar ends at 100% whatever the header announced
+            bar.refresh()
     seconds = time.perf_counter() - started
     return ConversionReport(
         input=str(src),
@@ -74,6 +83,7 @@ def convert_video(
         precision=stylizer.precision.name,
         style=style_name,
         scale=stylizer.scale,
+        frames_announced=info.frame_count,
     )
 
 

@@ -78,6 +78,37 @@ def test_a_lying_frame_count_in_the_header_loses_no_frame(workdir, style_file, v
     assert probe(workdir / "out.mp4")["frames"] == 12
 
 
+def test_the_progress_bar_ends_at_100_percent_whatever_the_header_said(workdir, style_file, video_with_sound, capsys, monkeypatch):
+    real = capture._read_info
+    monkeypatch.setattr(capture, "_read_info", lambda cap: dataclasses.replace(real(cap), frame_count=1000))
+    code, _, err = run_cli("video", video_with_sound, "-o", "out.mp4", "--style", style_file, capsys=capsys)
+    assert code == 0
+    last_render = err.replace("\r", "\n").strip().splitlines()
+    bar = [line for line in last_render if "frame" in line and "|" in line][-1]
+    assert "100%" in bar and "12/12" in bar, bar
+
+
+def test_a_truncated_avi_converts_what_it_has_and_says_so_in_one_warning(workdir, style_file, capsys):
+    whole = write_video(workdir / "whole.avi", frames=40, width=64, height=48, audio=None).read_bytes()
+    (workdir / "cut.avi").write_bytes(whole[: len(whole) // 2])  # the header still announces 40 frames
+    code, out, err = run_cli("video", "cut.avi", "-o", "out.mp4", "--style", style_file, "--quiet", "--json", capsys=capsys)
+    assert code == 0
+    summary = json.loads(out)
+    assert 0 < summary["frames"] < 40 and summary["frames_announced"] == 40
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert warnings == [f"stylecam: warning: cut.avi ended after {summary['frames']} of the 40 frames its header announces "
+                        "(a truncated or damaged file?); every frame found was converted"]  # fmt: skip
+    assert probe(workdir / "out.mp4")["frames"] == summary["frames"]
+
+
+def test_a_still_image_renamed_to_mp4_is_not_a_video(workdir, style_file, capsys):
+    ok, encoded = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))
+    (workdir / "photo.mp4").write_bytes(encoded.tobytes())
+    code, _, err = run_cli("video", "photo.mp4", "-o", "out.mp4", "--style", style_file, capsys=capsys)
+    assert_one_line_error(code, err, "photo.mp4", "still image", "stylecam image")
+    assert not (workdir / "out.mp4").exists()
+
+
 # -- video: never lose anything -----------------------------------------------------------------
 def test_existing_output_is_not_overwritten_without_flag(workdir, style_file, video_with_sound, capsys):
     (workdir / "out.mp4").write_bytes(b"precious")
