@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import warnings
@@ -443,3 +444,18 @@ def test_resume_or_export_from_a_file_that_is_not_our_checkpoint_is_one_clear_er
     cli.add_arguments(parser)
     with pytest.raises(TrainingInputError, match="not a stylecam training checkpoint"):
         cli.run(parser.parse_args(["--export-from", str(text), "--name", "x", "--data", str(data)]))
+
+
+def test_train_stderr_holds_only_stylecam_lines_and_the_progress_bar(tmp_path, style_image):
+    data = make_photo_folder(tmp_path / "photos")
+    argv = [
+        sys.executable, "-m", "realtime", "train", "--style-image", str(style_image), "--data", str(data), "--name", "quiet",
+        "--out", str(tmp_path / "weights"), "--workdir", str(tmp_path / "run"), "--vgg-weights", RANDOM, "--width", "4",
+        "--crop-size", "32", "--style-size", "48", "--batch-size", "2", "--max-steps", "3", "--accelerator", "cpu",
+        "--title", "T", "--artist", "A", "--licence", "CC0",
+    ]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "default"})
+    assert result.returncode == 0, result.stderr
+    lines = [line.strip() for line in result.stderr.replace("\r", "\n").splitlines() if line.strip()]
+    noise = [line for line in lines if not line.startswith(("Epoch", "Training", "step ", "training on", "trained "))]
+    assert noise == [], noise

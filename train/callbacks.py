@@ -88,6 +88,7 @@ class Throughput(pl.Callback):
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._last = self._window_start = time.perf_counter()
         self._window_images = 0
+        self._print(trainer, f"training on {self.hardware}, precision {trainer.precision}")
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
         now = time.perf_counter()

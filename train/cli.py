@@ -196,8 +196,21 @@ def style_name(args: argparse.Namespace, config_style_image: str) -> str:
     return args.name or Path(config_style_image).stem
 
 
+def quiet_lightning() -> None:
+    """stderr shows stylecam's lines and the progress bar only: no tips, device banners or upstream deprecations."""
+    import logging
+    import warnings
+
+    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Raised inside Lightning's own code on newer torch; nothing a stylecam user can act on.
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
+
+
 def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
     import pytorch_lightning as pl
+
+    quiet_lightning()
     from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
     from pytorch_lightning.loggers import CSVLogger
 
@@ -278,7 +291,7 @@ def train_and_export(args: argparse.Namespace) -> int:
     # The last step is saved whatever stopped the run (max steps between checkpoints,
     # --max-minutes, Ctrl-C), so --resume and --export-from always see the final weights.
     last = workdir / "checkpoints" / "last.ckpt"
-    trainer.save_checkpoint(str(last))
+    trainer.save_checkpoint(str(last), weights_only=False)  # the whole state, so --resume can continue
     print(f"training took {(time.perf_counter() - started) / 60:.1f} min wall time; last checkpoint {last}")
     if guard.tripped:
         kept = f"the weights of step {guard.good_step} are in {last}" if guard.good_step is not None else "no good weights were kept"
