@@ -371,10 +371,11 @@ def _style_cycle(chosen: str) -> tuple[list[str], int]:
 def cmd_webcam(args: argparse.Namespace) -> int:
     from realtime.capture import LiveSource, parse_source
     from realtime.sinks import check_writable_folder
-    from realtime.webcam import DisplayError, WebcamApp, has_display
+    from realtime.webcam import DisplayError, WebcamApp, display_problem
 
-    if not has_display():
-        raise DisplayError("no display for the webcam window (DISPLAY is not set); to stylize a file use `stylecam video`")
+    problem = display_problem()
+    if problem is not None:
+        raise DisplayError(f"{problem}; to stylize a file use `stylecam video`")
     check_writable_folder(args.save_dir)
     refs, index = _style_cycle(args.style)
     # On the CPU, half resolution by default: four times fewer pixels keeps the window live.
@@ -437,9 +438,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    from realtime.webcam import camera_present, has_display
+    from realtime.webcam import camera_present, display_problem
 
-    if has_display() and camera_present(0):
+    if display_problem() is None and camera_present(0):
         args.source, args.width, args.height, args.save_dir = "0", None, None, Path(".")
         return cmd_webcam(args)
     print("stylecam: no camera or no display here, so running the demo (`stylecam --help` lists the commands)", file=sys.stderr)

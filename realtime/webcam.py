@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -56,10 +58,30 @@ def key_help_text() -> str:
     return "\n".join(f"  {keys:<14} {action}" for keys, action in KEY_HELP)
 
 
-def has_display() -> bool:
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
+def display_problem() -> str | None:
+    """Why no window can open here, or None. Qt aborts the whole process (SIGABRT) on a display
+    it cannot reach, so the X server is reached here first, the way Xlib would."""
+    if not sys.platform.startswith("linux"):
+        return None
+    display, wayland = os.environ.get("DISPLAY"), os.environ.get("WAYLAND_DISPLAY")
+    if not display and not wayland:
+        return "no display for the webcam window (DISPLAY is not set)"
+    if not display:
+        return None  # Wayland only: its socket is the compositor's business
+    match = re.fullmatch(r"(?P<host>[^:]*):(?P<number>\d+)(\.\d+)?", display)
+    if match is None:
+        return f"DISPLAY={display} is not a display name such as :0"
+    host, number = match["host"], int(match["number"])
+    try:
+        if host in ("", "unix"):
+            with socket.socket(socket.AF_UNIX) as connection:
+                connection.settimeout(2)
+                connection.connect(f"/tmp/.X11-unix/X{number}")
+        else:
+            socket.create_connection((host, 6000 + number), timeout=2).close()
+    except OSError as error:
+        return f"cannot reach the display DISPLAY={display} ({error.strerror or error})"
+    return None
 
 
 def camera_present(index: int = 0) -> bool:

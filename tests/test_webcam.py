@@ -159,8 +159,23 @@ def test_webcam_without_display_is_a_clear_error(tmp_path, monkeypatch, capsys, 
     assert code == 2 and len(err) == 1 and "no display" in err[0]
 
 
+@pytest.mark.parametrize("display", [":55", "nonsense", "127.0.0.1:59"])
+def test_webcam_on_an_unreachable_display_is_one_line_not_a_qt_abort(monkeypatch, capsys, style_file, display):
+    monkeypatch.setattr(webcam.sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setattr(webcam.socket, "create_connection", _refused)  # no X server listens anywhere in this test
+    code = cli.main(["webcam", "--style", str(style_file)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"DISPLAY={display}" in err[0], err
+
+
+def _refused(*args, **kwargs):
+    raise ConnectionRefusedError(111, "Connection refused")
+
+
 def test_webcam_with_missing_camera_is_a_clear_error(tmp_path, monkeypatch, capsys, style_file):
     monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr(webcam, "display_problem", lambda: None)
     monkeypatch.setattr(capture.cv2, "VideoCapture", FakeCamera(opened=False))
     code = cli.main(["webcam", "--source", "7", "--style", str(style_file), "--save-dir", str(tmp_path)])
     err = capsys.readouterr().err.strip().splitlines()
