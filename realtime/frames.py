@@ -7,6 +7,7 @@ upload, and on CUDA through a reused pinned buffer so the copy is asynchronous.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -79,6 +80,37 @@ def pick_precision(device: torch.device, requested: str = "auto") -> Precision:
     return Precision(table[requested])
 
 
+class FrameTooLargeError(StylecamError):
+    """A frame whose processing size cannot fit the device's memory; the message gives the limit."""
+
+
+# Memory the network's activations take per processed pixel at inference: 900 bytes in fp32,
+# measured as the growth of peak memory from 512x512 to 1024x1024 on the CPU; with the frame
+# conversions around it, 1 kB. Half precision halves the activations.
+BYTES_PER_PIXEL_FP32 = 1000
+
+
+def free_memory(device: torch.device) -> int | None:
+    """Bytes the device can still allocate, or None where that cannot be known."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    if device.type == "cpu":
+        try:
+            return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # not Linux
+            return None
+    return None
+
+
+def max_processing_pixels(device: torch.device, dtype: torch.dtype) -> int | None:
+    """The largest processing size (pixels per network call) that fits, with a fifth kept free."""
+    free = free_memory(device)
+    if free is None:
+        return None
+    per_pixel = BYTES_PER_PIXEL_FP32 * (torch.finfo(dtype).bits / 32 if dtype.is_floating_point else 1)
+    return int(0.8 * free / per_pixel)
+
+
 class Stylizer:
     """Runs one style network on uint8 BGR frames and returns uint8 BGR frames of the same size."""
 
@@ -87,6 +119,7 @@ class Stylizer:
         self.precision = precision
         self.scale = scale
         self.model = model.to(device=device, dtype=precision.dtype).eval()
+        self._checked_size: tuple[int, int, int, float] | None = None  # the last size and scale known to fit
         self._pinned_in: torch.Tensor | None = None
         self._pinned_out: torch.Tensor | None = None
 
@@ -119,6 +152,7 @@ class Stylizer:
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
             raise ValueError(f"expected (B, H, W, 3) uint8 frames, got {frames.shape} {frames.dtype}")
         height, width = frames.shape[1:3]
+        self._check_fits(len(frames), height, width)
         pixels = self._upload(frames)
         x = pixels.flip(-1).permute(0, 3, 1, 2).float().div(255.0)  # (B, 3, H, W) RGB in [0, 1]
         work_h, work_w = processing_size(height, width, self.scale)
@@ -131,6 +165,21 @@ class Stylizer:
             y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
         out = y.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(0, 2, 3, 1).flip(-1)  # (B, H, W, 3) BGR
         return self._download(out.contiguous())
+
+    def _check_fits(self, batch: int, height: int, width: int) -> None:
+        """Refuse, before allocating, a frame size the device cannot process (instead of an out-of-memory crash)."""
+        if (height, width, batch, self.scale) == self._checked_size:
+            return
+        work_h, work_w = processing_size(height, width, self.scale)
+        limit = max_processing_pixels(self.device, self.precision.dtype)
+        if limit is not None and batch * work_h * work_w > limit:
+            fitting_scale = self.scale * math.sqrt(limit / (batch * work_h * work_w))
+            raise FrameTooLargeError(
+                f"a {width}x{height} frame at processing scale {self.scale:g} is {work_w * work_h / 1e6:.0f} megapixels per frame, and "
+                f"{self.device} has room for about {limit / batch / 1e6:.0f} (use --scale {math.floor(fitting_scale * 100) / 100:g} or less"
+                f"{', or a smaller --batch' if batch > 1 else ''})"
+            )
+        self._checked_size = (height, width, batch, self.scale)
 
     def default_batch(self) -> int:
         """Frames per network call for files: a few on CUDA keep the GPU busy; one elsewhere."""

@@ -66,3 +66,21 @@ def test_cuda_fp16_matches_cpu_fp32():
     gpu = Stylizer(copy.deepcopy(model), torch.device("cuda"), Precision(torch.float16)).stylize(frame)
     assert gpu.shape == frame.shape
     assert np.abs(cpu.astype(int) - gpu.astype(int)).mean() < 3
+
+
+def test_a_frame_too_large_for_the_device_is_refused_before_any_allocation(monkeypatch):
+    from realtime import frames
+    from realtime.frames import FrameTooLargeError, Precision, Stylizer
+
+    monkeypatch.setattr(frames, "free_memory", lambda device: 100 * frames.BYTES_PER_PIXEL_FP32 * 1_000_000 // 80)  # room for 1.25 Mpx
+    stylizer = Stylizer(TransformerNet(width=8), torch.device("cpu"), Precision(torch.float32))
+    small = np.zeros((480, 640, 3), np.uint8)
+    assert stylizer.stylize(small).shape == small.shape
+    # Not even allocated: a 16000x16000 frame would need 256 GB at scale 1.
+    huge = np.lib.stride_tricks.as_strided(np.zeros(3, np.uint8), shape=(16000, 16000, 3), strides=(0, 0, 1))
+    with pytest.raises(
+        FrameTooLargeError, match=r"16000x16000 frame at processing scale 1 is 256 megapixels.*room for about 1 .*--scale 0.06"
+    ):
+        stylizer.stylize(huge)
+    stylizer.scale = 0.06
+    assert stylizer._check_fits(1, 16000, 16000) is None  # the suggested scale fits
