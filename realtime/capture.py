@@ -13,8 +13,10 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -66,18 +68,32 @@ def open_video_file(path: Path) -> tuple[cv2.VideoCapture, VideoInfo, np.ndarray
 
 
 class VideoFileSource:
-    """Every frame of a video file, decoded ahead in a thread into a bounded queue."""
+    """Every frame of a video file with its presentation time, decoded ahead in a thread into a bounded queue.
+
+    Iterating yields ``(frame, seconds)``: the BGR frame and its timestamp in the file (None
+    where the file gives none). Timestamps are what keep a variable-frame-rate clip (a phone's)
+    or one with gaps (a camera that skipped frames) in step with its sound; a frame count and a
+    nominal rate cannot.
+    """
 
     def __init__(self, path: Path, queue_size: int = 16):
         self.path = path
-        self._capture, self.info, first = open_video_file(path)
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=queue_size)
-        self._queue.put(first)
+        capture, self.info, _ = open_video_file(path)  # the checks and messages for a bad file
+        capture.release()
+        try:
+            self._container = av.open(str(path))
+            stream = self._container.streams.video[0]
+        except (av.FFmpegError, IndexError) as error:
+            raise SourceError(f"input {path} is not a readable video ({error})") from None
+        stream.thread_type = "AUTO"  # frame and slice threads: decoding keeps ahead of the network
+        self._stream = stream
+        self.time_base: Fraction = stream.time_base or Fraction(1, 1000)
+        self._queue: queue.Queue[tuple[np.ndarray, float | None] | None] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._decode, name="stylecam-decode", daemon=True)
         self._thread.start()
 
-    def _put(self, item: np.ndarray | None) -> bool:
+    def _put(self, item: tuple[np.ndarray, float | None] | None) -> bool:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
@@ -88,22 +104,24 @@ class VideoFileSource:
 
     def _decode(self) -> None:
         try:
-            while not self._stop.is_set():
-                ok, frame = self._capture.read()
-                if not ok or frame is None:
-                    break
-                if not self._put(frame):
+            for frame in self._container.decode(self._stream):
+                if self._stop.is_set():
                     return
+                seconds = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+                if not self._put((frame.to_ndarray(format="bgr24"), seconds)):
+                    return
+        except av.FFmpegError:
+            pass  # a damaged or truncated file ends here; the caller compares frames found with the header
         finally:
-            self._capture.release()
+            self._container.close()
             self._put(None)
 
     def __iter__(self):
         while True:
-            frame = self._queue.get()
-            if frame is None:
+            item = self._queue.get()
+            if item is None:
                 return
-            yield frame
+            yield item
 
     def close(self) -> None:
         self._stop.set()

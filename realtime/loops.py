@@ -58,12 +58,15 @@ def convert_video(
 ) -> ConversionReport:
     """Stylize every frame of ``src`` into ``dst`` (same size, frame count and rate; audio kept)."""
     started = time.perf_counter()
-    with VideoFileSource(src) as source, VideoWriter(dst, fps=source.info.fps, audio_from=src, overwrite=overwrite) as writer:
+    with (
+        VideoFileSource(src) as source,
+        VideoWriter(dst, fps=source.info.fps, audio_from=src, overwrite=overwrite, time_base=source.time_base) as writer,
+    ):
         info = source.info
         with _progress_bar(info.frame_count, show_progress, style_name) as bar:
-            pending: list[np.ndarray] = []
-            for frame in source:
-                pending.append(frame)
+            pending: list[tuple[np.ndarray, float | None]] = []  # (frame, its time in the file)
+            for item in source:
+                pending.append(item)
                 if len(pending) == batch_size:
                     _flush(pending, stylizer, writer, bar)
             _flush(pending, stylizer, writer, bar)
@@ -87,15 +90,16 @@ def convert_video(
     )
 
 
-def _flush(pending: list[np.ndarray], stylizer: Stylizer, writer: VideoWriter, bar: tqdm) -> None:
+def _flush(pending: list[tuple[np.ndarray, float | None]], stylizer: Stylizer, writer: VideoWriter, bar: tqdm) -> None:
     if not pending:
         return
-    if len({frame.shape for frame in pending}) > 1:  # a stream whose size changes mid-way
-        outputs = [stylizer.stylize(frame) for frame in pending]
+    frames = [frame for frame, _ in pending]
+    if len({frame.shape for frame in frames}) > 1:  # a stream whose size changes mid-way
+        outputs = [stylizer.stylize(frame) for frame in frames]
     else:
-        outputs = list(stylizer.stylize_batch(np.stack(pending)))
-    for output in outputs:
-        writer.write(output)
+        outputs = list(stylizer.stylize_batch(np.stack(frames)))
+    for output, (_, seconds) in zip(outputs, pending, strict=True):
+        writer.write(output, timestamp=seconds)
     bar.update(len(pending))
     # The header's frame count is only a hint: once it is passed, drop the total rather
     # than show a bar beyond 100 % with a negative ETA.

@@ -140,8 +140,12 @@ def _even(n: int) -> bool:
 class VideoWriter:
     """Encodes BGR frames into ``path``; opens on the first frame; audio copied from ``audio_from``.
 
-    ``fps`` fixes a constant frame rate (frame i at i/fps). With ``fps=None`` each frame
-    carries its own timestamp in seconds (a live camera's irregular rate).
+    Three ways to time frames:
+    - ``fps`` alone: a constant frame rate, frame i at i/fps;
+    - ``fps`` and ``time_base``: each frame at its own timestamp in seconds, kept as it is in
+      that time base (a file's own timing: variable rates and gaps survive, and the sound,
+      copied with its own timestamps, stays in sync); ``fps`` is only the nominal rate;
+    - ``fps=None``: each frame at its timestamp, counted from the first (a live camera).
     """
 
     def __init__(
@@ -152,9 +156,11 @@ class VideoWriter:
         crf: int = 18,
         queue_size: int = 16,
         overwrite: bool = False,
+        time_base: Fraction | None = None,
     ):
         self.path = path
         self.fps = fps
+        self.time_base = time_base
         self.audio_from = audio_from
         self.crf = crf
         self.frames_written = 0
@@ -231,6 +237,7 @@ class VideoWriter:
             stream = None
             audio = None
             first_timestamp = None
+            last_pts = None
             while self._error is None:
                 item = self._queue.get()
                 if item is None:
@@ -243,10 +250,15 @@ class VideoWriter:
                 if self.fps is None:
                     # Time from the first frame: a file that starts late confuses some players.
                     first_timestamp = timestamp if first_timestamp is None else first_timestamp
-                    video_frame.pts = round(((timestamp or 0.0) - (first_timestamp or 0.0)) / time_base)
-                    video_frame.time_base = time_base
+                    pts = round(((timestamp or 0.0) - (first_timestamp or 0.0)) / time_base)
+                elif self.time_base is not None:
+                    step = max(1, round(1 / (self.fps * time_base)))  # one nominal frame, for frames without a time
+                    pts = round(timestamp / time_base) if timestamp is not None else (last_pts + step if last_pts is not None else 0)
                 else:
-                    video_frame.pts = self.frames_written
+                    pts = self.frames_written
+                if last_pts is not None and pts <= last_pts:
+                    pts = last_pts + 1  # the encoder refuses time going backwards or standing still
+                video_frame.pts, video_frame.time_base, last_pts = pts, time_base, pts
                 container.mux(stream.encode(video_frame))
                 self.frames_written += 1
             if self._error is None and stream is not None:
@@ -269,6 +281,10 @@ class VideoWriter:
         if self.fps is None:
             time_base = Fraction(1, 1000)
             stream = container.add_stream("libx264", rate=30)
+            stream.codec_context.time_base = time_base
+        elif self.time_base is not None:
+            stream = container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
+            time_base = Fraction(self.time_base)
             stream.codec_context.time_base = time_base
         else:
             rate = Fraction(self.fps).limit_denominator(1001)

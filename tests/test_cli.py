@@ -361,7 +361,8 @@ def test_a_real_process_prints_exactly_one_line_for_a_bad_video(workdir, style_f
 def test_train_is_reached_through_the_stylecam_command(workdir, capsys):
     (workdir / "photos").mkdir()
     cv2.imwrite(str(workdir / "painting.png"), np.full((64, 64, 3), 200, np.uint8))
-    code, _, err = run_cli("train", "--style-image", "painting.png", "--data", "photos", "--vgg-weights", "random", capsys=capsys)
+    credit = ("--title", "T", "--artist", "A", "--licence", "CC0")
+    code, _, err = run_cli("train", "--style-image", "painting.png", "--data", "photos", "--vgg-weights", "random", *credit, capsys=capsys)
     assert_one_line_error(code, err, "photos", "no images")
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "--help"])
