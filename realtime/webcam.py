@@ -99,6 +99,38 @@ def camera_present(index: int = 0) -> bool:
         cv2.utils.logging.setLogLevel(previous)
 
 
+def screen_size() -> tuple[int, int] | None:
+    """(width, height) of the X screen the window opens on, or None where it cannot be asked (then no cap)."""
+    if not sys.platform.startswith("linux") or not os.environ.get("DISPLAY"):
+        return None
+    try:
+        import ctypes
+        import ctypes.util
+
+        xlib = ctypes.cdll.LoadLibrary(ctypes.util.find_library("X11") or "libX11.so.6")
+        xlib.XOpenDisplay.restype = ctypes.c_void_p
+        xlib.XDefaultScreen.argtypes = xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        xlib.XDisplayWidth.argtypes = xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        display = xlib.XOpenDisplay(None)
+        if not display:
+            return None
+        try:
+            screen = xlib.XDefaultScreen(display)
+            return int(xlib.XDisplayWidth(display, screen)), int(xlib.XDisplayHeight(display, screen))
+        finally:
+            xlib.XCloseDisplay(display)
+    except (OSError, AttributeError):
+        return None
+
+
+def fit_window(width: int, height: int, screen: tuple[int, int] | None, margin: float = 0.9) -> tuple[int, int]:
+    """The window size for a picture: its own, or shrunk (aspect kept) to a share of the screen."""
+    if screen is None:
+        return width, height
+    factor = min(1.0, margin * screen[0] / width, margin * screen[1] / height)
+    return max(1, round(width * factor)), max(1, round(height * factor))
+
+
 @dataclass
 class LiveState:
     style_names: list[str]
@@ -244,6 +276,7 @@ class WebcamApp:
             raise DisplayError(f"cannot open a window ({str(error).strip().splitlines()[-1]})") from None
         smoothed = None
         window_shape = None
+        screen = screen_size()  # side by side at 1080p is 3840 px wide: the window must still fit
         last = time.perf_counter()
         try:
             while True:
@@ -260,7 +293,7 @@ class WebcamApp:
                 self.state.fps = smoothed
                 if shown.shape != window_shape and not self.state.fullscreen:
                     window_shape = shown.shape  # first frame, or side by side toggled
-                    cv2.resizeWindow(WINDOW, shown.shape[1], shown.shape[0])
+                    cv2.resizeWindow(WINDOW, *fit_window(shown.shape[1], shown.shape[0], screen))
                 cv2.imshow(WINDOW, draw_overlay(shown, self.state))
                 if not self.handle_key(cv2.waitKeyEx(1), shown):
                     break

@@ -199,3 +199,12 @@ def test_overlay_text_sits_on_a_dark_panel_without_a_ghost_outline():
     assert panel.min() < 140 and panel.max() == 255  # the picture is darkened behind the text, the text is white
     assert (shown[100:, 300:] == 255).all()  # the rest of the frame is untouched
     assert (white == 255).all()  # the frame itself is not drawn on
+
+
+def test_the_window_fits_the_screen_with_the_picture_s_aspect():
+    from realtime.webcam import fit_window
+
+    assert fit_window(640, 480, (1920, 1080)) == (640, 480)  # small enough: its own size
+    width, height = fit_window(3840, 1080, (1920, 1080))  # 1080p side by side
+    assert width <= 0.9 * 1920 and height <= 0.9 * 1080 and abs(width / height - 3840 / 1080) < 0.01
+    assert fit_window(3840, 1080, None) == (3840, 1080)  # no screen size known: no cap
