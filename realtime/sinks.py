@@ -90,6 +90,15 @@ def sweep_stale_partials(folder: Path) -> list[Path]:
     return removed
 
 
+def remove_stale_claim(path: Path) -> bool:
+    """Remove path if it is the claim of a process that no longer exists (a run killed before its first frame)."""
+    owner = _claim_owner(path)
+    if owner is None or _process_alive(owner):
+        return False
+    path.unlink(missing_ok=True)
+    return True
+
+
 def claim_output(path: Path) -> None:
     """Create path exclusively, so a second run writing the same new file is refused, not silently last."""
     try:
@@ -111,6 +120,7 @@ def release_claim(path: Path) -> None:
 def check_output_file(out: Path, inputs: list[Path] = (), overwrite: bool = False) -> None:
     """Refuse before any work: writing over an input, an existing file, an unwritable folder."""
     sweep_stale_partials(out.parent if str(out.parent) else Path("."))
+    remove_stale_claim(out)
     for source in inputs:
         if out.exists() and source.exists() and out.resolve() == source.resolve():
             raise OutputError(f"output {out} is the input file; choose another name")
@@ -165,12 +175,16 @@ class VideoWriter:
         self.crf = crf
         self.frames_written = 0
         sweep_stale_partials(path.parent)
+        remove_stale_claim(path)
         # Without overwrite the name is claimed now, atomically: of two runs writing the same
         # new file, the second is refused instead of silently replacing the first's work.
         self._claimed = not overwrite
         if self._claimed:
             claim_output(path)
         self._tmp = partial_path(path)
+        # Created now, not when the encoder first writes (x264 holds dozens of frames first):
+        # a run killed before that still leaves a file that names its process.
+        self._tmp.touch()
         self._queue: queue.Queue[tuple[np.ndarray, float | None] | None] = queue.Queue(maxsize=queue_size)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._encode_loop, name="stylecam-encode", daemon=True)

@@ -107,3 +107,14 @@ def test_demo_never_replaces_a_file(workdir, style_file, capsys):
     assert code == 0 and (workdir / "stylecam-demo.png").read_bytes() == b"mine" and (workdir / "stylecam-demo-2.mp4").exists()
     code, _, _ = run_cli("demo", "-o", "holiday.mp4", "--overwrite", "--style", style_file, capsys=capsys)
     assert code == 0 and (workdir / "holiday.png").read_bytes() != before
+
+
+def test_a_claim_left_by_a_run_killed_before_its_first_frame_is_removed(workdir, style_file, video_with_sound, capsys):
+    dead_pid = _a_dead_pid()
+    (workdir / "out.mp4").write_bytes(b"stylecam: being written by process " + str(dead_pid).encode() + b"\n")
+    (workdir / "mine.mp4").write_bytes(b"stylecam: being written by process " + str(os.getpid()).encode() + b"\n")
+    code, _, err = run_cli("video", video_with_sound, "-o", "out.mp4", "--style", style_file, "--quiet", capsys=capsys)
+    assert code == 0, err
+    assert probe(workdir / "out.mp4")["frames"] == 12
+    code, _, err = run_cli("video", video_with_sound, "-o", "mine.mp4", "--style", style_file, capsys=capsys)
+    assert_one_line_error(code, err, "mine.mp4", "exists")  # a live run's claim is respected
