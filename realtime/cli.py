@@ -94,6 +94,16 @@ def _scale(text: str) -> float:
     return value
 
 
+def _seconds_list(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds such as 20 or 20,60, got '{text}'") from None
+    if not values or not all(math.isfinite(value) and value >= 0 for value in values):
+        raise argparse.ArgumentTypeError(f"expected seconds of 0 or more, got '{text}'")
+    return values
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -176,7 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows of each tile in the sheet; equal to --height for 100%% zoom (default: 240)",
     )
     sheet.add_argument(
-        "--at", type=float, default=None, metavar="SECONDS", help="time of the frame taken from a video (default: its middle)"
+        "--at",
+        type=_seconds_list,
+        default=[None],
+        metavar="SECONDS[,SECONDS...]",
+        help="times of the frames taken from a video, a row each (default: its middle)",
     )
     sheet.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     sheet.set_defaults(handler=cmd_sheet)
@@ -325,7 +339,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 
     from realtime.frames import configure_cpu_threads
     from realtime.loops import collect_images
-    from realtime.sheet import build_sheet, read_input
+    from realtime.sheet import build_sheet, read_inputs
     from realtime.sinks import OutputError, check_output_file, write_image
     from realtime.weights import installed_styles
 
@@ -338,7 +352,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     paths = [path for item in args.inputs for path in (collect_images([item]) if item.is_dir() else [item])]
     if not paths:
         raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
-    inputs = [read_input(path, args.height, args.at) for path in paths]
+    inputs = [item for path in paths for item in read_inputs(path, args.height, args.at)]
     by_name = {}
     for ref in refs:  # every style is loaded and checked before any work
         style, stylizer = _stylizer_for(ref, args)

@@ -46,6 +46,13 @@ def read_input(path: Path, height: int, at_seconds: float | None = None) -> Shee
     return SheetInput(label=label, frame=resize_to_height(image, height))
 
 
+def read_inputs(path: Path, height: int, times: list[float | None]) -> list[SheetInput]:
+    """One input for an image; one per time for a video."""
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return [read_input(path, height)]
+    return [read_input(path, height, seconds) for seconds in times]
+
+
 def _video_frame(path: Path, at_seconds: float | None) -> tuple[np.ndarray, float]:
     try:
         capture, info, first = open_video_file(path)

@@ -20,20 +20,19 @@ def test_sheet_has_a_row_per_input_and_a_column_per_style(workdir, two_styles, c
     assert cv2.imwrite("photo.png", photo)
     clip = write_video(workdir / "clip.mp4", frames=12, width=96, height=64, audio=None)
     styles = ",".join(map(str, two_styles))
-    code, _, err = run_cli(
-        "sheet", "photo.png", clip, "-o", "sheet.png", "--styles", styles, "--height", "60", "--tile-height", "30", capsys=capsys
-    )
+    argv = ["sheet", "photo.png", clip, "-o", "sheet.png", "--styles", styles, "--height", "60", "--tile-height", "30", "--at", "0.2,1"]
+    code, _, err = run_cli(*argv, capsys=capsys)
     assert code == 0, err
     sheet = cv2.imread("sheet.png")
     gap = 4
-    assert sheet.shape[0] == LABEL_HEIGHT + 2 * (gap + 30)  # title row, then two rows of tiles
+    assert sheet.shape[0] == LABEL_HEIGHT + 3 * (gap + 30)  # title row, then the photo and two frames of the clip
     # Columns as wide as the widest tile: the photo is 4:3 (40 px at 30 rows), the clip 3:2 (45 px).
     assert sheet.shape[1] == 3 * 45 + 2 * gap
     top = LABEL_HEIGHT + gap
     first_style = sheet[top + 20 : top + 30, 45 + gap : 45 + gap + 40].astype(int)
     second_style = sheet[top + 20 : top + 30, 2 * (45 + gap) : 2 * (45 + gap) + 40].astype(int)
     assert np.abs(first_style - second_style).mean() > 5  # each column shows its own style
-    assert "2 row(s) x 2 style(s)" in err
+    assert "3 row(s) x 2 style(s)" in err
     assert sorted(listing(workdir)) == ["clip.mp4", "photo.png", "sheet.png", "styles"]  # no temporary file left
 
 
