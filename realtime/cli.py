@@ -104,10 +104,14 @@ def _seconds_list(text: str) -> list[float]:
     return values
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
+def positive_int(text: str) -> int:
+    """argparse type for counts and sizes (the recipe's options use it too)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
     return value
 
 
@@ -133,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("input", type=Path, help="video file to read")
     video.add_argument("-o", "--output", type=Path, required=True, help="video file to write (.mp4, .mov or .mkv)")
     video.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    video.add_argument("--batch", type=_positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
+    video.add_argument("--batch", type=positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
     video.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     video.add_argument("--quiet", action="store_true", help="no progress bar")
     video.set_defaults(handler=cmd_video)
@@ -141,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     image = commands.add_parser("image", help="stylize photos (files or folders)", parents=[runtime, debug])
     image.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="image files or folders of images")
     image.add_argument("-o", "--output-dir", type=Path, required=True, help="folder for the stylized images (created if missing)")
-    image.add_argument("--max-size", type=_positive_int, default=None, help="cap the long side of each image, in pixels")
+    image.add_argument("--max-size", type=positive_int, default=None, help="cap the long side of each image, in pixels")
     image.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     image.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     image.set_defaults(handler=cmd_image)
@@ -154,15 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="keys in the window:\n" + key_help_text(),
     )
     webcam.add_argument("--source", default="0", help="camera index, video file or stream URL (default: 0)")
-    webcam.add_argument("--width", type=_positive_int, help="ask the camera for this frame width")
-    webcam.add_argument("--height", type=_positive_int, help="ask the camera for this frame height")
+    webcam.add_argument("--width", type=positive_int, help="ask the camera for this frame width")
+    webcam.add_argument("--height", type=positive_int, help="ask the camera for this frame height")
     webcam.add_argument("--save-dir", type=Path, default=Path("."), help="where screenshots and recordings go (default: .)")
     webcam.set_defaults(handler=cmd_webcam)
 
     bench = commands.add_parser("bench", help="measure speed: stylecam's loop next to the classic per-frame loop", parents=[runtime, debug])
     bench.add_argument("input", type=Path, help="video to read (its first --frames frames are used)")
-    bench.add_argument("--frames", type=_positive_int, default=100, help="frames to time (default: 100)")
-    bench.add_argument("--batch", type=_positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
+    bench.add_argument("--frames", type=positive_int, default=100, help="frames to time (default: 100)")
+    bench.add_argument("--batch", type=positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
     bench.set_defaults(handler=cmd_bench)
 
     sheet = commands.add_parser(
@@ -175,13 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--styles", help="comma-separated style names or files (default: every installed style)")
     sheet.add_argument(
         "--height",
-        type=_positive_int,
+        type=positive_int,
         default=720,
         help="each input is resized to this many rows before it is stylized, as a video of that size would be (default: 720)",
     )
     sheet.add_argument(
         "--tile-height",
-        type=_positive_int,
+        type=positive_int,
         default=240,
         help="rows of each tile in the sheet; equal to --height for 100%% zoom (default: 240)",
     )
@@ -349,7 +353,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     refs = [ref.strip() for ref in args.styles.split(",") if ref.strip()] if args.styles else [p.stem for p in installed_styles()]
     if not refs:
         raise StylecamError("no styles to show (none installed, and --styles is empty)")
-    paths = [path for item in args.inputs for path in (collect_images([item]) if item.is_dir() else [item])]
+    paths = collect_images(args.inputs)
     if not paths:
         raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
     inputs = [item for path in paths for item in read_inputs(path, args.height, args.at)]

@@ -17,7 +17,7 @@ import numpy as np
 
 from realtime.capture import SourceError, open_video_file
 from realtime.errors import StylecamError
-from realtime.images import read_image
+from realtime.images import read_image_or_fail
 from realtime.sinks import IMAGE_SUFFIXES
 
 LABEL_HEIGHT = 28  # pixels of the column titles above the first row
@@ -31,46 +31,40 @@ class SheetInput:
     frame: np.ndarray  # (H, W, 3) uint8 BGR at the working height
 
 
-def read_input(path: Path, height: int, at_seconds: float | None = None) -> SheetInput:
-    """An image, or one frame of a video (at ``at_seconds``, default its middle), resized to ``height`` rows."""
+def read_inputs(path: Path, height: int, times: list[float | None]) -> list[SheetInput]:
+    """One input for an image; for a video, one per time (None: its middle). Each resized to ``height`` rows."""
     if not path.is_file():
         raise StylecamError(f"input {path} does not exist or is not a file")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        image = read_image(path)
-        if image is None:
-            raise StylecamError(f"input {path} cannot be read as an image")
-        label = path.name
-    else:
-        image, seconds = _video_frame(path, at_seconds)
-        label = f"{path.name} at {seconds:.1f} s"
-    return SheetInput(label=label, frame=resize_to_height(image, height))
+        return [SheetInput(label=path.name, frame=resize_to_height(read_image_or_fail(path), height))]
+    return [
+        SheetInput(label=f"{path.name} at {seconds:.1f} s", frame=resize_to_height(frame, height))
+        for frame, seconds in _video_frames(path, times)
+    ]
 
 
-def read_inputs(path: Path, height: int, times: list[float | None]) -> list[SheetInput]:
-    """One input for an image; one per time for a video."""
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return [read_input(path, height)]
-    return [read_input(path, height, seconds) for seconds in times]
-
-
-def _video_frame(path: Path, at_seconds: float | None) -> tuple[np.ndarray, float]:
+def _video_frames(path: Path, times: list[float | None]) -> list[tuple[np.ndarray, float]]:
+    """The frames at the given times (or the last one before a time past the end), in one pass over the file."""
     try:
         capture, info, first = open_video_file(path)
     except SourceError as error:
         raise StylecamError(f"input {path} is neither an image nor a readable video ({error})") from None
+    middle = (info.frame_count or 1) / 2 / info.fps
+    # Read forward rather than seek: seeking lands on key frames in many files.
+    wanted = [round((middle if seconds is None else seconds) * info.fps) for seconds in times]
+    found: dict[int, tuple[np.ndarray, float]] = {}
+    frame, index = first, 0
     try:
-        if at_seconds is None:
-            at_seconds = (info.frame_count or 1) / 2 / info.fps
-        frame, seconds = first, 0.0
-        # Read forward rather than seek: seeking lands on key frames in many files.
-        for index in range(1, round(at_seconds * info.fps) + 1):
-            ok, image = capture.read()
-            if not ok:
-                break
-            frame, seconds = image, index / info.fps
-        return frame, seconds
+        for target in sorted(set(wanted)):
+            while index < target:
+                ok, image = capture.read()
+                if not ok:
+                    break
+                frame, index = image, index + 1
+            found[target] = (frame, index / info.fps)
     finally:
         capture.release()
+    return [found[target] for target in wanted]
 
 
 def resize_to_height(image: np.ndarray, height: int) -> np.ndarray:

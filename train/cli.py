@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from realtime.cli import positive_int
 from train.config import TrainConfig
 from train.errors import TrainingDivergedError, TrainingInputError
 from train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights
@@ -30,16 +31,6 @@ def _scale_range(text: str) -> tuple[float, float]:
         return float(low), float(high or low)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected MIN,MAX such as 0.25,1.0, got '{text}'") from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from None
-    if value < 1:  # 0 steps would export an untrained network as if it were a style
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,9 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="long side of the photos kept in memory (default: max(2 x crop, 512)); "
         "photos are decoded once, so lower it for a large photo set",
     )
-    recipe.add_argument("--batch-size", type=_positive_int, default=DEFAULTS.batch_size, help="(default %(default)s)")
+    recipe.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size, help="(default %(default)s)")
     recipe.add_argument(
-        "--max-steps", type=_positive_int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)"
+        "--max-steps", type=positive_int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)"
     )
     recipe.add_argument("--epochs", type=int, default=None, help="stop after this many epochs of --steps-per-epoch steps instead")
     recipe.add_argument(
@@ -98,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="also stop after this many minutes of training (a fixed time budget on a shared machine)",
     )
-    recipe.add_argument("--steps-per-epoch", type=_positive_int, default=1000, help="(default %(default)s)")
+    recipe.add_argument("--steps-per-epoch", type=positive_int, default=1000, help="(default %(default)s)")
     recipe.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate (default %(default)s)")
     recipe.add_argument(
         "--lr-final-fraction",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shlex
 import sys
 import time
@@ -26,7 +25,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from realtime.frames import DEVICES, DeviceError, configure_cpu_threads, pick_device
+from realtime.frames import DEVICES, DeviceError, configure_cpu_threads, free_memory, pick_device
 from realtime.images import fit_long_side, read_image_or_fail
 from realtime.sinks import check_output_file, write_image
 from train.config import TrainConfig
@@ -113,13 +112,9 @@ def check_settings(args: argparse.Namespace) -> None:
 
 def check_memory(device: torch.device, height: int, width: int) -> None:
     """Refuse a size whose loss-network activations cannot fit, with the largest that would."""
-    if device.type == "cuda":
-        free = torch.cuda.mem_get_info(device)[0]
-    else:
-        try:
-            free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):  # not Linux: no reliable figure, so no check
-            return
+    free = free_memory(device)
+    if free is None:  # no reliable figure (not Linux, MPS): no check
+        return
     needed = height * width * _BYTES_PER_PIXEL
     if needed > 0.8 * free:
         largest = int(math.sqrt(0.8 * free / _BYTES_PER_PIXEL * max(height, width) / min(height, width)))
