@@ -1,5 +1,7 @@
+"""``python -m stylecam``: the same as the ``stylecam`` command."""
+
 import sys
 
-from realtime.cli import main
+from stylecam.cli import main
 
 sys.exit(main())

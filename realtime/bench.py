@@ -7,7 +7,6 @@ a busy or shared machine; absolute numbers belong with the hardware line printed
 from __future__ import annotations
 
 import copy
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -16,15 +15,10 @@ import cv2
 import numpy as np
 import torch
 
-from realtime.frames import Stylizer, processing_size
-from realtime.loops import convert_video
-from realtime.sinks import VideoWriter
-
-
-def hardware_line(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}"
-    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+from stylecam.devices import hardware_line
+from stylecam.frames import Stylizer, processing_size
+from stylecam.loops import convert_video
+from stylecam.sinks import VideoWriter
 
 
 def _sync(device: torch.device) -> None:

@@ -20,7 +20,7 @@ import av
 import cv2
 import numpy as np
 
-from realtime.errors import StylecamError
+from stylecam.errors import StylecamError
 
 
 class SourceError(StylecamError):
@@ -84,7 +84,7 @@ class VideoFileSource:
             self._container = av.open(str(path))
             stream = self._container.streams.video[0]
         except (av.FFmpegError, IndexError) as error:
-            raise SourceError(f"input {path} is not a readable video ({error})") from None
+            raise SourceError(f"input {path} is not a readable video ({error})") from error
         stream.thread_type = "AUTO"  # frame and slice threads: decoding keeps ahead of the network
         self._stream = stream
         self.time_base: Fraction = stream.time_base or Fraction(1, 1000)

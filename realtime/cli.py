@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
-from realtime.errors import StylecamError
+from stylecam.errors import StylecamError
 
 PROG = "stylecam"
 EXIT_USAGE = 2
@@ -37,8 +38,8 @@ def _runtime_options(with_style: bool = True, top_level: bool = False) -> argpar
     top-level parser holds the defaults; a command's own copies default to SUPPRESS, so they set
     a value only when given and never overwrite one given before the command.
     """
-    from realtime.frames import DEVICES, PRECISIONS
-    from realtime.weights import DEFAULT_STYLE
+    from stylecam.devices import DEVICES, PRECISIONS
+    from stylecam.weights import DEFAULT_STYLE
 
     def default(value):
         return value if top_level else argparse.SUPPRESS
@@ -87,8 +88,8 @@ MAX_SCALE = 4.0  # enlarging a frame more than this only multiplies the work; st
 def _scale(text: str) -> float:
     try:
         value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got '{text}'") from None
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"must be a number, got '{text}'") from error
     if not (math.isfinite(value) and 0 < value <= MAX_SCALE):
         raise argparse.ArgumentTypeError(f"must be a number above 0 and at most {MAX_SCALE:g}, got {text}")
     return value
@@ -97,8 +98,8 @@ def _scale(text: str) -> float:
 def _seconds_list(text: str) -> list[float]:
     try:
         values = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds such as 20 or 20,60, got '{text}'") from None
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected seconds such as 20 or 20,60, got '{text}'") from error
     if not values or not all(math.isfinite(value) and value >= 0 for value in values):
         raise argparse.ArgumentTypeError(f"expected seconds of 0 or more, got '{text}'")
     return values
@@ -108,15 +109,15 @@ def positive_int(text: str) -> int:
     """argparse type for counts and sizes (the recipe's options use it too)."""
     try:
         value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from None
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from error
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from realtime.webcam import key_help_text
+    from stylecam.webcam import key_help_text
 
     runtime = _runtime_options()
     device_options = _runtime_options(with_style=False)
@@ -224,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- shared setup ------------------------------------------------------------------------------
 def _load_stylizer(args: argparse.Namespace, default_scale: float | None = None):
-    from realtime.frames import configure_cpu_threads
+    from stylecam.devices import configure_cpu_threads
 
     style, stylizer = _stylizer_for(args.style, args, default_scale)
     if stylizer.device.type == "cpu":
@@ -234,8 +235,9 @@ def _load_stylizer(args: argparse.Namespace, default_scale: float | None = None)
 
 def _stylizer_for(style_ref: str, args: argparse.Namespace, default_scale: float | None = None):
     """The style and a Stylizer for it on the device and precision that args ask for."""
-    from realtime.frames import Stylizer, pick_device, pick_precision
-    from realtime.weights import load_style
+    from stylecam.devices import pick_device, pick_precision
+    from stylecam.frames import Stylizer
+    from stylecam.weights import load_style
 
     style, model = load_style(style_ref)
     device = pick_device(args.device)
@@ -246,7 +248,8 @@ def _stylizer_for(style_ref: str, args: argparse.Namespace, default_scale: float
 
 
 def _check_video_output(output: Path, inputs: list[Path], overwrite: bool) -> None:
-    from realtime.sinks import VIDEO_SUFFIXES, OutputError, check_output_file
+    from stylecam.errors import OutputError
+    from stylecam.sinks import VIDEO_SUFFIXES, check_output_file
 
     if output.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(f"output {output} must end in {', '.join(VIDEO_SUFFIXES)}")
@@ -255,16 +258,13 @@ def _check_video_output(output: Path, inputs: list[Path], overwrite: bool) -> No
 
 # -- commands ----------------------------------------------------------------------------------
 def cmd_styles(args: argparse.Namespace) -> int:
-    from realtime.weights import DEFAULT_STYLE, StyleError, installed_styles, read_metadata
+    from stylecam.weights import DEFAULT_STYLE, StyleError, installed_styles, read_metadata, weights_dirs
 
     rows = []
     for path in installed_styles():
         try:
-            metadata = read_metadata(path)
-            image = metadata["style_image"]
-            rows.append(
-                {"name": path.stem, "title": image["title"], "artist": image["artist"], "licence": image["licence"], "path": str(path)}
-            )
+            image = read_metadata(path).style_image
+            rows.append({"name": path.stem, "title": image.title, "artist": image.artist, "licence": image.licence, "path": str(path)})
         except StyleError as error:
             rows.append({"name": path.stem, "error": str(error), "path": str(path)})
     if args.json:
@@ -277,12 +277,12 @@ def cmd_styles(args: argparse.Namespace) -> int:
         marker = "*" if row["name"] == DEFAULT_STYLE else " "
         about = f"{row['title']}, {row['artist']} ({row['licence']})" if "error" not in row else f"UNUSABLE: {row['error']}"
         print(f"{number:>2} {marker} {row['name']:<18} {about}")
-    print(f"(* default; files in {Path(rows[0]['path']).parent})")
+    print(f"(* default; looked up in {', '.join(str(folder) for folder in weights_dirs())}: the first file of a name wins)")
     return 0
 
 
 def cmd_video(args: argparse.Namespace) -> int:
-    from realtime.loops import convert_video
+    from stylecam.loops import convert_video
 
     _check_video_output(args.output, [args.input], args.overwrite)
     style, stylizer = _load_stylizer(args)
@@ -305,8 +305,8 @@ def cmd_video(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from realtime.bench import run_bench
-    from realtime.capture import open_video_file
+    from stylecam.bench import run_bench
+    from stylecam.capture import open_video_file
 
     open_video_file(args.input)[0].release()  # a clear error for a bad input before any work
     style, stylizer = _load_stylizer(args)
@@ -316,8 +316,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_image(args: argparse.Namespace) -> int:
-    from realtime.loops import collect_images, stylize_images
-    from realtime.sinks import check_writable_folder
+    from stylecam.images import collect_images
+    from stylecam.loops import stylize_images
+    from stylecam.sinks import check_writable_folder
 
     missing = [str(path) for path in args.inputs if not path.exists()]
     if missing:
@@ -341,11 +342,12 @@ def cmd_image(args: argparse.Namespace) -> int:
 def cmd_sheet(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from realtime.frames import configure_cpu_threads
-    from realtime.loops import collect_images
-    from realtime.sheet import build_sheet, read_inputs
-    from realtime.sinks import OutputError, check_output_file, write_image
-    from realtime.weights import installed_styles
+    from stylecam.devices import configure_cpu_threads
+    from stylecam.errors import OutputError
+    from stylecam.images import collect_images, write_image
+    from stylecam.sheet import build_sheet, read_inputs
+    from stylecam.sinks import check_output_file
+    from stylecam.weights import installed_styles
 
     if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise OutputError(f"output {args.output} must end in .png or .jpg")
@@ -376,7 +378,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 
 def _style_cycle(chosen: str) -> tuple[list[str], int]:
     """All installed styles, for the next/previous keys, with the chosen one selected."""
-    from realtime.weights import installed_styles, resolve
+    from stylecam.weights import installed_styles, resolve
 
     chosen_path = resolve(chosen).resolve()
     installed = installed_styles()
@@ -387,9 +389,9 @@ def _style_cycle(chosen: str) -> tuple[list[str], int]:
 
 
 def cmd_webcam(args: argparse.Namespace) -> int:
-    from realtime.capture import LiveSource, parse_source
-    from realtime.sinks import check_writable_folder
-    from realtime.webcam import DisplayError, WebcamApp, display_problem
+    from stylecam.capture import LiveSource, parse_source
+    from stylecam.sinks import check_writable_folder
+    from stylecam.webcam import DisplayError, WebcamApp, display_problem
 
     problem = display_problem()
     if problem is not None:
@@ -428,8 +430,10 @@ def _free_name(path: Path, *companions: str) -> Path:
 def cmd_demo(args: argparse.Namespace) -> int:
     import cv2
 
-    from realtime.loops import convert_video, make_demo_clip, side_by_side
-    from realtime.sinks import check_output_file, write_image
+    from stylecam.demo import make_demo_clip
+    from stylecam.images import side_by_side, write_image
+    from stylecam.loops import convert_video
+    from stylecam.sinks import check_output_file
 
     if args.output is None:  # the default name never replaces a file: it moves on to a free one
         output = _free_name(DEMO_OUTPUT, ".png")
@@ -456,7 +460,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    from realtime.webcam import camera_present, display_problem
+    from stylecam.webcam import camera_present, display_problem
 
     if display_problem() is None and camera_present(0):
         args.source, args.width, args.height, args.save_dir = "0", None, None, Path(".")
@@ -469,8 +473,8 @@ def cmd_start(args: argparse.Namespace) -> int:
 # The recipe's commands, parsed by the recipe's own modules (imported only when used):
 # name -> (module, description).
 RECIPE_COMMANDS = {
-    "train": ("train.cli", "Train a style network from a painting and a folder of photos."),
-    "paint": ("train.paint", "Paint one photo in the style of a painting by optimising its pixels (Gatys et al.); no training."),
+    "train": ("stylecam.train.cli", "Train a style network from a painting and a folder of photos."),
+    "paint": ("stylecam.train.paint", "Paint one photo in the style of a painting by optimising its pixels (Gatys et al.); no training."),
 }
 
 
@@ -519,6 +523,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing half-written was left behind", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `stylecam styles | head -1`: the reader left, which is not an error. Point stdout at
+        # /dev/null so that the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

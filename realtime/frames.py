@@ -1,4 +1,7 @@
-"""uint8 BGR frames (OpenCV's layout) <-> the network, on whatever device it runs.
+"""Frames <-> the network, on whatever device it runs; ``Stylizer`` is also the Python API.
+
+A Stylizer takes what a caller has: uint8 BGR frames (OpenCV's layout) on the fast path,
+an RGB array, a PIL image or a torch tensor through ``__call__``, which returns the same kind.
 
 The conversion (BGR->RGB, HWC->CHW, scaling to [0, 1], optional resize for the processing
 scale) happens on the device, after a uint8 upload: a quarter of the bytes of a float32
@@ -9,46 +12,23 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from realtime.errors import StylecamError
-from realtime.model import MIN_SIDE, TransformerNet
+from stylecam.devices import Precision, configure_cpu_threads, free_memory, pick_device, pick_precision
+from stylecam.errors import StylecamError
+from stylecam.model import MIN_SIDE, TransformerNet
 
-DEVICES = ("auto", "cuda", "mps", "cpu")
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+if TYPE_CHECKING:
+    from stylecam.loops import ConversionReport, ImageReport
+    from stylecam.weights import Style
 
-
-class DeviceError(StylecamError):
-    """The requested device is not available."""
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name not in DEVICES:
-        raise DeviceError(f"unknown device '{name}' (choose from {', '.join(DEVICES)})")
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise DeviceError("--device cuda asked for, but no CUDA GPU is available (try --device auto)")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise DeviceError("--device mps asked for, but Apple's MPS is not available (try --device auto)")
-    return torch.device(name)
-
-
-def configure_cpu_threads() -> None:
-    """One intra-op thread per core this process may use (a container or taskset may allow fewer than os.cpu_count())."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, cores))
+CHANNEL_ORDERS = ("bgr", "rgb")
 
 
 def processing_size(height: int, width: int, scale: float) -> tuple[int, int]:
@@ -61,25 +41,6 @@ def processing_size(height: int, width: int, scale: float) -> tuple[int, int]:
     return max(MIN_SIDE, round(height * scale)), max(MIN_SIDE, round(width * scale))
 
 
-@dataclass
-class Precision:
-    dtype: torch.dtype
-
-    @property
-    def name(self) -> str:
-        return {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
-
-
-def pick_precision(device: torch.device, requested: str = "auto") -> Precision:
-    """fp16 on CUDA (Tensor Cores; InstanceNorm keeps the statistics stable), fp32 elsewhere."""
-    table = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-    if requested == "auto":
-        return Precision(torch.float16 if device.type == "cuda" else torch.float32)
-    if requested not in table:
-        raise ValueError(f"unknown precision '{requested}' (choose from {', '.join(PRECISIONS)})")
-    return Precision(table[requested])
-
-
 class FrameTooLargeError(StylecamError):
     """A frame whose processing size cannot fit the device's memory; the message gives the limit."""
 
@@ -88,18 +49,6 @@ class FrameTooLargeError(StylecamError):
 # measured as the growth of peak memory from 512x512 to 1024x1024 on the CPU; with the frame
 # conversions around it, 1 kB. Half precision halves the activations.
 BYTES_PER_PIXEL_FP32 = 1000
-
-
-def free_memory(device: torch.device) -> int | None:
-    """Bytes the device can still allocate, or None where that cannot be known."""
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0]
-    if device.type == "cpu":
-        try:
-            return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):  # not Linux
-            return None
-    return None
 
 
 def max_processing_pixels(device: torch.device, dtype: torch.dtype) -> int | None:
@@ -112,16 +61,152 @@ def max_processing_pixels(device: torch.device, dtype: torch.dtype) -> int | Non
 
 
 class Stylizer:
-    """Runs one style network on uint8 BGR frames and returns uint8 BGR frames of the same size."""
+    """Runs one style network on frames and returns frames of the same size.
 
-    def __init__(self, model: TransformerNet, device: torch.device, precision: Precision, scale: float = 1.0):
+    From Python::
+
+        stylizer = Stylizer.from_style("starry_night", device="auto")
+        painted = stylizer(image)  # a NumPy array (BGR unless channels="rgb"), a PIL image or a tensor
+
+    The loops call ``stylize_batch`` with uint8 BGR frames directly.
+    """
+
+    def __init__(self, model: TransformerNet, device: torch.device, precision: Precision, scale: float = 1.0, style: Style | None = None):
         self.device = device
         self.precision = precision
         self.scale = scale
+        self.style = style  # what was loaded, when built from a style file: name, credit, metadata
         self.model = model.to(device=device, dtype=precision.dtype).eval()
         self._checked_size: tuple[int, int, int, float] | None = None  # the last size and scale known to fit
         self._pinned_in: torch.Tensor | None = None
         self._pinned_out: torch.Tensor | None = None
+
+    @classmethod
+    def from_style(
+        cls,
+        style: str | os.PathLike[str] = "starry_night",
+        device: str = "auto",
+        precision: str = "auto",
+        scale: float | None = None,
+    ) -> Stylizer:
+        """A shipped or installed style by name, or a style file by path, ready to run.
+
+        ``device``: auto, cuda, mps or cpu. ``scale``: the processing scale (the style's own by
+        default: it sets the stroke size). Raises StylecamError subclasses with a clear message.
+        """
+        from stylecam.weights import load_style
+
+        loaded, model = load_style(style)
+        where = pick_device(device)
+        if where.type == "cpu":
+            configure_cpu_threads()
+        scale = loaded.default_scale if scale is None else scale
+        if not (math.isfinite(scale) and scale > 0):
+            raise StylecamError(f"scale must be a positive number, got {scale}")
+        return cls(model, where, pick_precision(where, precision), scale=scale, style=loaded)
+
+    @property
+    def style_name(self) -> str:
+        return self.style.name if self.style is not None else "stylized"
+
+    def __call__(self, image: Any, channels: str = "bgr") -> Any:
+        """Stylize ``image`` and return the same kind, size and layout.
+
+        - NumPy uint8 array, (H, W, 3) or (B, H, W, 3): channel order given by ``channels``
+          ("bgr", OpenCV's, by default; "rgb" for PIL, imageio, matplotlib).
+        - PIL image: any mode; the result is RGB (RGBA keeps its alpha).
+        - torch tensor, (3, H, W) or (B, 3, H, W), RGB: float in [0, 1] or uint8 in [0, 255],
+          on any device; the result has the input's dtype and device.
+        """
+        if channels not in CHANNEL_ORDERS:
+            raise ValueError(f"channels must be one of {', '.join(CHANNEL_ORDERS)}, got {channels!r}")
+        if isinstance(image, np.ndarray):
+            return self._call_numpy(image, channels)
+        if isinstance(image, torch.Tensor):
+            return self._call_tensor(image)
+        pil = sys.modules.get("PIL.Image")  # PIL is optional: an image of it can only exist if it is imported
+        if pil is not None and isinstance(image, pil.Image):
+            return self._call_pil(image)
+        raise TypeError(f"expected a NumPy array, a PIL image or a torch tensor, got {type(image).__name__}")
+
+    def _call_numpy(self, image: np.ndarray, channels: str) -> np.ndarray:
+        if image.dtype != np.uint8 or image.ndim not in (3, 4) or image.shape[-1] != 3:
+            raise ValueError(f"expected a uint8 array of shape (H, W, 3) or (B, H, W, 3), got {image.dtype} {image.shape}")
+        batch = image[None] if image.ndim == 3 else image
+        if channels == "rgb":
+            batch = batch[..., ::-1]
+        out = self.stylize_batch(np.ascontiguousarray(batch))
+        if channels == "rgb":
+            out = np.ascontiguousarray(out[..., ::-1])
+        return out[0] if image.ndim == 3 else out
+
+    def _call_pil(self, image: Any) -> Any:
+        from PIL import Image
+
+        rgb = np.asarray(image.convert("RGB"))
+        result = Image.fromarray(self._call_numpy(rgb, "rgb"), mode="RGB")
+        if image.mode in ("RGBA", "LA"):
+            result.putalpha(image.getchannel("A"))
+        return result
+
+    @torch.inference_mode()
+    def _call_tensor(self, image: torch.Tensor) -> torch.Tensor:
+        if image.ndim not in (3, 4) or image.shape[-3] != 3:
+            raise ValueError(f"expected a tensor of shape (3, H, W) or (B, 3, H, W), got {tuple(image.shape)}")
+        if not (image.dtype == torch.uint8 or image.is_floating_point()):
+            raise ValueError(f"expected a float tensor in [0, 1] or a uint8 tensor, got {image.dtype}")
+        batch = image[None] if image.ndim == 3 else image
+        height, width = batch.shape[-2:]
+        self._check_fits(len(batch), height, width)
+        x = batch.to(self.device)
+        x = x.float().div(255.0) if image.dtype == torch.uint8 else x.float()
+        y = self._run(x)
+        y = y.mul(255.0).round().to(torch.uint8) if image.dtype == torch.uint8 else y.to(image.dtype)
+        y = y.to(image.device)
+        return y[0] if image.ndim == 3 else y
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) float RGB in [0, 1] on the device -> the same, stylized, clamped to [0, 1]."""
+        height, width = x.shape[-2:]
+        work_h, work_w = processing_size(height, width, self.scale)
+        resized = (work_h, work_w) != (height, width)
+        # Resizing runs in fp32: antialiased interpolation is not implemented for every half type.
+        if resized:
+            x = F.interpolate(x, size=(work_h, work_w), mode="bilinear", align_corners=False, antialias=work_h < height)
+        y = self.model(x.to(self.precision.dtype)).float()
+        if resized:
+            y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
+        return y.clamp(0.0, 1.0)
+
+    def stylize_video(
+        self, src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite: bool = False, progress: bool = True
+    ) -> ConversionReport:
+        """Stylize a video file into ``dst`` (.mp4, .mkv, .mov, .avi): every frame, its timing and its sound kept."""
+        from stylecam.loops import convert_video
+        from stylecam.sinks import check_output_file
+
+        src, dst = Path(src), Path(dst)
+        check_output_file(dst, [src], overwrite)
+        return convert_video(src, dst, self, self.style_name, self.default_batch(), show_progress=progress, overwrite=overwrite)
+
+    def stylize_folder(
+        self,
+        src: str | os.PathLike[str],
+        out_dir: str | os.PathLike[str],
+        max_size: int | None = None,
+        overwrite: bool = False,
+        progress: bool = True,
+    ) -> ImageReport:
+        """Stylize every image in a folder (recursively) into ``out_dir`` as NAME-STYLE.EXT; existing files are kept unless ``overwrite``."""
+        from stylecam.images import collect_images
+        from stylecam.loops import stylize_images
+        from stylecam.sinks import check_writable_folder
+
+        if not Path(src).exists():
+            raise StylecamError(f"input {src} does not exist")
+        out = Path(out_dir)
+        check_writable_folder(out, create=True)
+        return stylize_images(collect_images([Path(src)]), out, self, self.style_name, max_size, overwrite, progress)
 
     def set_model(self, model: TransformerNet) -> None:
         self.model = model.to(device=self.device, dtype=self.precision.dtype).eval()
@@ -155,15 +240,7 @@ class Stylizer:
         self._check_fits(len(frames), height, width)
         pixels = self._upload(frames)
         x = pixels.flip(-1).permute(0, 3, 1, 2).float().div(255.0)  # (B, 3, H, W) RGB in [0, 1]
-        work_h, work_w = processing_size(height, width, self.scale)
-        resized = (work_h, work_w) != (height, width)
-        # Resizing runs in fp32: antialiased interpolation is not implemented for every half type.
-        if resized:
-            x = F.interpolate(x, size=(work_h, work_w), mode="bilinear", align_corners=False, antialias=work_h < height)
-        y = self.model(x.to(self.precision.dtype)).float()
-        if resized:
-            y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
-        out = y.clamp(0.0, 1.0).mul(255.0).round().to(torch.uint8).permute(0, 2, 3, 1).flip(-1)  # (B, H, W, 3) BGR
+        out = self._run(x).mul(255.0).round().to(torch.uint8).permute(0, 2, 3, 1).flip(-1)  # (B, H, W, 3) BGR
         return self._download(out.contiguous())
 
     def _check_fits(self, batch: int, height: int, width: int) -> None:

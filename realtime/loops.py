@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from realtime.capture import VideoFileSource
-from realtime.frames import Stylizer
-from realtime.images import fit_long_side
-from realtime.sinks import IMAGE_SUFFIXES, VideoWriter, write_image
+from stylecam.capture import VideoFileSource
+from stylecam.frames import Stylizer
+from stylecam.images import IMAGE_SUFFIXES, fit_long_side, write_image
+from stylecam.sinks import VideoWriter
 
 
 @dataclass
@@ -109,18 +109,6 @@ def _flush(pending: list[tuple[np.ndarray, float | None]], stylizer: Stylizer, w
     pending.clear()
 
 
-def collect_images(inputs: list[Path]) -> list[Path]:
-    """Files as given, folders searched recursively for images; sorted, no duplicates."""
-    found: list[Path] = []
-    for item in inputs:
-        if item.is_dir():
-            found.extend(sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()))
-        else:
-            found.append(item)
-    unique: dict[Path, None] = dict.fromkeys(found)
-    return list(unique)
-
-
 @dataclass
 class ImageReport:
     written: list[str]
@@ -151,33 +139,3 @@ def stylize_images(
         write_image(target, stylizer.stylize(fit_long_side(image, max_size)))
         report.written.append(str(target))
     return report
-
-
-def make_demo_clip(path: Path, width: int = 320, height: int = 240, frames: int = 36, fps: float = 12.0) -> None:
-    """A short synthetic scene (sky, sun, hills, a moving ball, a title) for the demo."""
-    with VideoWriter(path, fps=fps) as writer:
-        for index in range(frames):
-            writer.write(_demo_frame(index, frames, width, height))
-
-
-def _demo_frame(index: int, frames: int, width: int, height: int) -> np.ndarray:
-    rows = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None]
-    sky = np.stack([230 - 120 * rows, 180 - 90 * rows, 90 + 40 * rows], axis=-1)  # BGR: blue fading to warm
-    image = np.broadcast_to(sky, (height, width, 3)).astype(np.uint8).copy()
-    cv2.circle(image, (int(width * 0.75), int(height * 0.3)), height // 8, (80, 220, 255), -1, cv2.LINE_AA)
-    xs = np.arange(width)
-    for depth, color in ((0.55, (60, 120, 40)), (0.7, (40, 90, 30))):
-        ridge = (height * depth + 18 * np.sin(xs / width * 6.0 + depth * 10)).astype(np.int32)
-        points = np.concatenate([np.stack([xs, ridge], axis=1), [[width - 1, height - 1], [0, height - 1]]])
-        cv2.fillPoly(image, [points.astype(np.int32)], color, cv2.LINE_AA)
-    phase = index / max(1, frames - 1)
-    center = (int(width * (0.1 + 0.8 * phase)), int(height * 0.8 - 40 * np.sin(np.pi * phase)))
-    cv2.circle(image, center, height // 12, (40, 40, 200), -1, cv2.LINE_AA)
-    cv2.putText(image, "stylecam", (12, 36), cv2.FONT_HERSHEY_DUPLEX, 1.0, (255, 255, 255), 2, cv2.LINE_AA)
-    return image
-
-
-def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    if left.shape[0] != right.shape[0]:
-        right = cv2.resize(right, (round(right.shape[1] * left.shape[0] / right.shape[0]), left.shape[0]))
-    return np.concatenate([left, right], axis=1)

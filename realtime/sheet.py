@@ -15,10 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import SourceError, open_video_file
-from realtime.errors import StylecamError
-from realtime.images import read_image_or_fail
-from realtime.sinks import IMAGE_SUFFIXES
+from stylecam.capture import SourceError, open_video_file
+from stylecam.errors import StylecamError
+from stylecam.images import IMAGE_SUFFIXES, read_image_or_fail
 
 LABEL_HEIGHT = 28  # pixels of the column titles above the first row
 _GAP = 4  # pixels between tiles
@@ -48,7 +47,7 @@ def _video_frames(path: Path, times: list[float | None]) -> list[tuple[np.ndarra
     try:
         capture, info, first = open_video_file(path)
     except SourceError as error:
-        raise StylecamError(f"input {path} is neither an image nor a readable video ({error})") from None
+        raise StylecamError(f"input {path} is neither an image nor a readable video ({error})") from error
     middle = (info.frame_count or 1) / 2 / info.fps
     # Read forward rather than seek: seeking lands on key frames in many files.
     wanted = [round((middle if seconds is None else seconds) * info.fps) for seconds in times]

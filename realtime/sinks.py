@@ -17,20 +17,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
-from realtime.errors import StylecamError
+from stylecam.errors import OutputError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")  # what VideoWriter writes
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 # Audio codecs an MP4/MOV file can carry as they are; anything else (PCM in an AVI, say)
 # is re-encoded to AAC. Matroska carries everything.
 _MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "opus", "alac", "flac"}
-
-
-class OutputError(StylecamError):
-    """An output that cannot or must not be written; the message names it and says why."""
 
 
 # Temporary files are named .STEM.stylecam-PID-RANDOM.partial.SUFFIX: the PID says which process
@@ -103,10 +97,10 @@ def claim_output(path: Path) -> None:
     """Create path exclusively, so a second run writing the same new file is refused, not silently last."""
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        raise OutputError(f"output {path} exists (use --overwrite to replace it)") from None
+    except FileExistsError as error:
+        raise OutputError(f"output {path} exists (use --overwrite to replace it)") from error
     except OSError as error:
-        raise OutputError(f"output {path} cannot be created ({error.strerror})") from None
+        raise OutputError(f"output {path} cannot be created ({error.strerror})") from error
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(_CLAIM + str(os.getpid()).encode() + b"\n")
 
@@ -136,7 +130,7 @@ def check_writable_folder(folder: Path, create: bool = False) -> None:
         try:
             folder.mkdir(parents=True)
         except OSError as error:
-            raise OutputError(f"output folder {folder} cannot be created ({error.strerror})") from None
+            raise OutputError(f"output folder {folder} cannot be created ({error.strerror})") from error
     if not folder.is_dir():
         raise OutputError(f"output folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -349,17 +343,3 @@ class VideoWriter:
                 container.mux(out_stream.encode(None))
         finally:
             source.close()
-
-
-def write_image(path: Path, frame: np.ndarray) -> None:
-    """Write atomically: a temporary file beside ``path``, then a rename."""
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    ok, encoded = cv2.imencode(path.suffix, frame)
-    if not ok:
-        raise OutputError(f"cannot encode an image as {path.suffix}")
-    try:
-        tmp.write_bytes(encoded.tobytes())
-        os.replace(tmp, path)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path} ({error.strerror})") from None

@@ -13,12 +13,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.capture import LiveSource, SourceError
-from realtime.errors import StylecamError
-from realtime.frames import Stylizer
-from realtime.loops import side_by_side
-from realtime.sinks import VideoWriter, write_image
-from realtime.weights import load_style
+from stylecam.capture import LiveSource, SourceError
+from stylecam.errors import StylecamError
+from stylecam.frames import Stylizer
+from stylecam.images import side_by_side, write_image
+from stylecam.sinks import VideoWriter
+from stylecam.weights import load_style
 
 WINDOW = "stylecam"
 SCALE_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 1.0, 1.25, 1.5, 2.0)
@@ -273,7 +273,7 @@ class WebcamApp:
             # Resizable, aspect kept, no toolbar: the keys are the interface.
             cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         except cv2.error as error:
-            raise DisplayError(f"cannot open a window ({str(error).strip().splitlines()[-1]})") from None
+            raise DisplayError(f"cannot open a window ({str(error).strip().splitlines()[-1]})") from error
         smoothed = None
         window_shape = None
         screen = screen_size()  # side by side at 1080p is 3840 px wide: the window must still fit

@@ -2,7 +2,7 @@
 
 safetensors holds raw tensors and a JSON header, so loading a file cannot run code
 (unlike a pickle). The metadata lives in the header under the key ``stylecam`` as one
-JSON object (see ``REQUIRED_FIELDS``); a file without it, of another architecture, or
+JSON object (``StyleMetadata``); a file without it, of another architecture, or
 whose tensors do not fit the network is refused with a message naming the file.
 """
 
@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from realtime.errors import StylecamError
-from realtime.model import ARCHITECTURE, TransformerNet
+from stylecam.errors import StylecamError
+from stylecam.model import ARCHITECTURE, TransformerNet
 
 SUFFIX = ".safetensors"
 METADATA_KEY = "stylecam"
+# The layout of the metadata. A reader refuses a newer one: a future field could change how the
+# weights must be used, and guessing would give wrong pictures instead of a clear message.
 FORMAT_VERSION = 1
 # How frames must be prepared for the network; checked at load so that a file trained
 # with another convention is refused instead of producing garbage.
@@ -30,6 +34,9 @@ PREPROCESSING = {"color": "rgb", "range": [0.0, 1.0], "layout": "NCHW"}
 REQUIRED_FIELDS = ("style", "architecture", "width", "preprocessing", "training", "style_image")
 REQUIRED_CREDIT_FIELDS = ("title", "artist", "credit", "licence")
 DEFAULT_STYLE = "starry_night"
+# Styles a user trains or imports land here unless told otherwise (each platform's convention:
+# ~/.local/share/stylecam/styles on Linux, %LOCALAPPDATA%\stylecam\styles on Windows).
+USER_STYLES_DIR = Path(platformdirs.user_data_dir("stylecam", appauthor=False)) / "styles"
 
 _PICKLE_MAGIC = (b"PK\x03\x04", b"\x80")  # torch.save zip archive, or a bare pickle stream
 
@@ -38,26 +45,102 @@ class StyleError(StylecamError):
     """A style that cannot be found or loaded; the message names the file and the problem."""
 
 
+@dataclass(frozen=True)
+class StyleImageCredit:
+    """The painting a style was learned from, and the right to use it."""
+
+    title: str
+    artist: str
+    licence: str
+    credit: str  # where the image comes from
+    year: str = "unknown"
+
+    def line(self) -> str:
+        return f"{self.title} by {self.artist} ({self.licence})"
+
+
+@dataclass(frozen=True)
+class StyleMetadata:
+    """What a style file says about itself, stored as JSON in the safetensors header.
+
+    ``training`` is the recipe's record (settings, steps, hardware, notes): free-form, shown to
+    people, never needed to run the style.
+    """
+
+    style: str
+    width: int
+    style_image: StyleImageCredit
+    training: dict[str, Any] = field(default_factory=dict)
+    default_scale: float = 1.0  # processing scale the style was made for (stroke size)
+    architecture: str = ARCHITECTURE
+    preprocessing: dict[str, Any] = field(default_factory=lambda: dict(PREPROCESSING))
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], path: Path | str = "<metadata>") -> StyleMetadata:
+        """Validated metadata; a StyleError naming ``path`` for anything a runtime cannot trust."""
+        if not isinstance(values, dict):
+            raise StyleError(f"style file {path} has unreadable metadata (not a JSON object)")
+        version = values.get("format_version", 1)
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise StyleError(
+                f"style file {path} has format version {version}, newer than the {FORMAT_VERSION} this stylecam reads "
+                "(upgrade stylecam to use it)"
+            )
+        missing = [key for key in REQUIRED_FIELDS if key not in values]
+        if missing:
+            raise StyleError(f"style file {path} lacks metadata: {', '.join(missing)}")
+        if values["architecture"] != ARCHITECTURE:
+            raise StyleError(f"style file {path} is for architecture '{values['architecture']}', stylecam runs '{ARCHITECTURE}'")
+        if values["preprocessing"] != PREPROCESSING:
+            raise StyleError(f"style file {path} expects preprocessing {values['preprocessing']}, not {PREPROCESSING}")
+        if not isinstance(values["width"], int) or isinstance(values["width"], bool) or values["width"] < 4:
+            raise StyleError(f"style file {path} has an invalid width {values['width']!r}")
+        image = values["style_image"] if isinstance(values["style_image"], dict) else {}
+        missing_credit = [key for key in REQUIRED_CREDIT_FIELDS if not isinstance(image.get(key), str)]
+        if missing_credit:
+            raise StyleError(f"style file {path} lacks style image credit: {', '.join(missing_credit)}")
+        scale = values.get("default_scale", 1.0)
+        if not isinstance(scale, int | float) or not 0 < scale <= 4:
+            raise StyleError(f"style file {path} has an invalid default_scale {scale!r}")
+        if not isinstance(values["training"], dict):
+            raise StyleError(f"style file {path} has an invalid training record")
+        return cls(
+            style=str(values["style"]),
+            width=values["width"],
+            style_image=StyleImageCredit(**{key: str(image[key]) for key in (*REQUIRED_CREDIT_FIELDS, "year") if key in image}),
+            training=values["training"],
+            default_scale=float(scale),
+            format_version=version,
+        )
+
+
 @dataclass
 class Style:
     name: str
     path: Path
-    metadata: dict[str, Any] = field(repr=False)
+    metadata: StyleMetadata = field(repr=False)
 
     @property
     def default_scale(self) -> float:
-        return float(self.metadata.get("default_scale", 1.0))
+        return self.metadata.default_scale
 
     def credit_line(self) -> str:
-        image = self.metadata.get("style_image", {})
-        return f"{image.get('title', '?')} by {image.get('artist', '?')} ({image.get('licence', '?')})"
+        return self.metadata.style_image.line()
+
+
+def shipped_styles_dir() -> Path:
+    """The styles that come with stylecam: package data of ``stylecam.shipped_styles`` (the repository's weights/)."""
+    return Path(str(resources.files("stylecam.shipped_styles")))
 
 
 def weights_dirs() -> list[Path]:
-    """Where installed styles live: $STYLECAM_WEIGHTS (os.pathsep-separated) then the repo's weights/."""
+    """Where styles are looked up, first match wins: $STYLECAM_WEIGHTS (os.pathsep-separated), the user's styles, the shipped ones."""
     dirs = [Path(p) for p in os.environ.get("STYLECAM_WEIGHTS", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parent.parent / "weights")
-    return dirs
+    return [*dirs, USER_STYLES_DIR, shipped_styles_dir()]
 
 
 def installed_styles() -> list[Path]:
@@ -86,13 +169,13 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
     raise StyleError(f"unknown style '{text}' (installed: {names})")
 
 
-def read_metadata(path: Path) -> dict[str, Any]:
+def read_metadata(path: Path) -> StyleMetadata:
     """The stylecam metadata of a style file, validated; raises StyleError otherwise."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(8)
     except OSError as error:
-        raise StyleError(f"style file {path} cannot be read ({error.strerror})") from None
+        raise StyleError(f"style file {path} cannot be read ({error.strerror})") from error
     try:
         # Parsed as safetensors first: that cannot run code, and a valid file may begin with any
         # byte (its first 8 bytes are the header length, 0x80 as often as any other value).
@@ -103,31 +186,15 @@ def read_metadata(path: Path) -> dict[str, Any]:
             raise StyleError(
                 f"style file {path} is a pickle (torch.save) file, which could run code when loaded; "
                 f"stylecam only loads {SUFFIX} style files"
-            ) from None
-        raise StyleError(f"style file {path} is corrupt or not a safetensors file ({error})") from None
+            ) from error
+        raise StyleError(f"style file {path} is corrupt or not a safetensors file ({error})") from error
     if METADATA_KEY not in header:
         raise StyleError(f"style file {path} has no stylecam metadata (not a stylecam style file)")
     try:
-        metadata = json.loads(header[METADATA_KEY])
+        values = json.loads(header[METADATA_KEY])
     except json.JSONDecodeError as error:
-        raise StyleError(f"style file {path} has unreadable metadata ({error.msg})") from None
-    _validate(path, metadata)
-    return metadata
-
-
-def _validate(path: Path, metadata: dict[str, Any]) -> None:
-    missing = [key for key in REQUIRED_FIELDS if key not in metadata]
-    if missing:
-        raise StyleError(f"style file {path} lacks metadata: {', '.join(missing)}")
-    if metadata["architecture"] != ARCHITECTURE:
-        raise StyleError(f"style file {path} is for architecture '{metadata['architecture']}', stylecam runs '{ARCHITECTURE}'")
-    if metadata["preprocessing"] != PREPROCESSING:
-        raise StyleError(f"style file {path} expects preprocessing {metadata['preprocessing']}, not {PREPROCESSING}")
-    if not isinstance(metadata["width"], int) or metadata["width"] < 4:
-        raise StyleError(f"style file {path} has an invalid width {metadata['width']!r}")
-    missing_credit = [key for key in REQUIRED_CREDIT_FIELDS if key not in metadata["style_image"]]
-    if missing_credit:
-        raise StyleError(f"style file {path} lacks style image credit: {', '.join(missing_credit)}")
+        raise StyleError(f"style file {path} has unreadable metadata ({error.msg})") from error
+    return StyleMetadata.from_dict(values, path)
 
 
 def load_style(name_or_path: str | os.PathLike[str]) -> tuple[Style, TransformerNet]:
@@ -137,33 +204,28 @@ def load_style(name_or_path: str | os.PathLike[str]) -> tuple[Style, Transformer
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as error:
-        raise StyleError(f"style file {path} is corrupt ({error})") from None
+        raise StyleError(f"style file {path} is corrupt ({error})") from error
     broken = [key for key, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
     if broken:  # NaN or Inf weights turn every frame black or into noise
         raise StyleError(f"style file {path} has NaN or infinite weights (in {broken[0]}{' and more' if len(broken) > 1 else ''})")
-    model = TransformerNet(width=metadata["width"])
+    model = TransformerNet(width=metadata.width)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         first_line = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
-        raise StyleError(f"style file {path} does not fit the {ARCHITECTURE} network ({first_line})") from None
+        raise StyleError(f"style file {path} does not fit the {ARCHITECTURE} network ({first_line})") from error
     model.eval().requires_grad_(False)
-    return Style(name=str(metadata["style"]), path=path, metadata=metadata), model
+    return Style(name=metadata.style, path=path, metadata=metadata), model
 
 
-def save_style(model: TransformerNet, path: Path, metadata: dict[str, Any]) -> None:
-    """Write a style file; fills in the fields the runtime relies on, then validates the result."""
-    full = {
-        "format_version": FORMAT_VERSION,
-        "architecture": ARCHITECTURE,
-        "width": model.width,
-        "preprocessing": PREPROCESSING,
-        **metadata,
-    }
-    _validate(path, full)
+def save_style(model: TransformerNet, path: Path, metadata: StyleMetadata) -> None:
+    """Write a style file atomically; the metadata's width must be the model's."""
+    if metadata.width != model.width:
+        raise ValueError(f"metadata says width {metadata.width}, the model has {model.width}")
+    StyleMetadata.from_dict(metadata.to_dict(), path)  # what a reader will check, checked before writing
     state = {key: value.detach().to("cpu", torch.float32).contiguous() for key, value in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
-    save_file(state, str(tmp), metadata={METADATA_KEY: json.dumps(full, sort_keys=True)})
+    save_file(state, str(tmp), metadata={METADATA_KEY: json.dumps(metadata.to_dict(), sort_keys=True)})
     os.chmod(tmp, 0o644)  # a style file is for sharing; the writer may have made it private
     os.replace(tmp, path)

@@ -11,26 +11,27 @@ import numpy as np
 import pytest
 import torch
 
-from realtime.model import TransformerNet
-from realtime.weights import save_style
+from stylecam.model import TransformerNet
+from stylecam.weights import StyleImageCredit, StyleMetadata, save_style
 
 TEST_WIDTH = 8  # a narrow network keeps the CPU tests fast; the layout is the real one
 
 
 @pytest.fixture(autouse=True)
-def _no_user_styles(monkeypatch):
-    """Tests see only the styles they install, never a developer's STYLECAM_WEIGHTS."""
+def _no_user_styles(monkeypatch, tmp_path_factory):
+    """Tests see only the styles they install: never a developer's STYLECAM_WEIGHTS or own trained styles."""
     monkeypatch.delenv("STYLECAM_WEIGHTS", raising=False)
+    monkeypatch.setattr("stylecam.weights.USER_STYLES_DIR", tmp_path_factory.mktemp("user-styles"))
 
 
 def make_style(path: Path, name: str = "random", width: int = TEST_WIDTH, seed: int = 0, **extra) -> Path:
     torch.manual_seed(seed)
-    metadata = {
-        "style": name,
-        "training": {"note": "random initialisation, for tests"},
-        "style_image": {"title": "none", "artist": "nobody", "credit": "test", "licence": "CC0"},
-        **extra,
-    }
+    metadata = StyleMetadata(
+        style=name,
+        width=width,
+        style_image=StyleImageCredit(title="none", artist="nobody", credit="test", licence="CC0"),
+        **{"training": {"note": "random initialisation, for tests"}, **extra},
+    )
     save_style(TransformerNet(width=width), path, metadata)
     return path
 

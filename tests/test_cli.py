@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from conftest import listing, make_style, probe, write_video
-from realtime import capture, cli
-from realtime.frames import Stylizer
+from stylecam import capture, cli
+from stylecam.devices import pick_device
+from stylecam.frames import Stylizer
 
 
 def run_cli(*argv, capsys):
@@ -43,7 +44,7 @@ def test_video_keeps_frames_rate_size_and_sound(workdir, style_file, video_with_
     assert result["size"] == source["size"] == (161, 119)
     assert result["audio"] == ["aac"]
     assert {"frames", "seconds", "fps", "device", "style"} <= summary.keys()
-    assert summary["device"] == "cpu"
+    assert summary["device"] == str(pick_device("auto"))  # the best device here: cuda on a GPU machine
     assert listing(workdir) == ["out.mp4"]  # no temporary file left behind
 
 
@@ -219,7 +220,7 @@ def test_output_folder_that_is_a_file(workdir, style_file, capsys):
 
 def test_unwritable_output_folder(workdir, style_file, video_with_sound, capsys, monkeypatch):
     # Tests may run as root, for whom permission bits do not bind: ask os.access instead.
-    import realtime.sinks as sinks
+    import stylecam.sinks as sinks
 
     monkeypatch.setattr(sinks.os, "access", lambda path, mode: False)
     code, _, err = run_cli("video", video_with_sound, "-o", "out.mp4", "--style", style_file, capsys=capsys)
@@ -328,16 +329,16 @@ def test_bare_command_falls_back_to_the_demo_without_camera_or_display(workdir, 
 
 def test_cli_does_not_import_training_or_lightning():
     code = (
-        "import sys, realtime.cli as c; c.build_parser(); c.main(['styles']);"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('train', 'pytorch_lightning', 'lightning')];"
+        "import sys, stylecam.cli as c; c.build_parser(); c.main(['styles']);"
+        "bad = [m for m in sys.modules if m.startswith('stylecam.train') or m.split('.')[0] in ('pytorch_lightning', 'lightning')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_python_dash_m_realtime_runs_the_cli():
-    result = subprocess.run([sys.executable, "-m", "realtime", "--help"], capture_output=True, text=True)
+def test_python_dash_m_stylecam_runs_the_cli():
+    result = subprocess.run([sys.executable, "-m", "stylecam", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "webcam" in result.stdout
 
 
@@ -352,7 +353,7 @@ def test_bench_reports_both_loops_on_the_same_hardware(workdir, style_file, vide
 def test_a_real_process_prints_exactly_one_line_for_a_bad_video(workdir, style_file):
     # OpenCV and FFmpeg write to the C-level stderr, which capsys does not see: run a process.
     (workdir / "notes.mp4").write_text("not a video\n" * 100)
-    argv = [sys.executable, "-m", "realtime", "video", "notes.mp4", "-o", "out.mp4", "--style", str(style_file)]
+    argv = [sys.executable, "-m", "stylecam", "video", "notes.mp4", "-o", "out.mp4", "--style", str(style_file)]
     result = subprocess.run(argv, capture_output=True, text=True, cwd=workdir)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["stylecam: error: input notes.mp4 is not a readable video (unknown format, or truncated)"]

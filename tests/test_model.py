@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from realtime.frames import Precision, Stylizer, processing_size
-from realtime.model import TransformerNet
+from stylecam.devices import Precision
+from stylecam.frames import Stylizer, processing_size
+from stylecam.model import TransformerNet
 
 
 def test_classic_network_has_the_published_parameter_count():
@@ -69,8 +70,9 @@ def test_cuda_fp16_matches_cpu_fp32():
 
 
 def test_a_frame_too_large_for_the_device_is_refused_before_any_allocation(monkeypatch):
-    from realtime import frames
-    from realtime.frames import FrameTooLargeError, Precision, Stylizer
+    from stylecam import frames
+    from stylecam.devices import Precision
+    from stylecam.frames import FrameTooLargeError, Stylizer
 
     monkeypatch.setattr(frames, "free_memory", lambda device: 100 * frames.BYTES_PER_PIXEL_FP32 * 1_000_000 // 80)  # room for 1.25 Mpx
     stylizer = Stylizer(TransformerNet(width=8), torch.device("cpu"), Precision(torch.float32))

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from conftest import listing, probe, write_video
-from realtime.sinks import claim_output, partial_path, sweep_stale_partials
+from stylecam.sinks import claim_output, partial_path, sweep_stale_partials
 from test_cli import assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX signals")
 
 
 def _start_conversion(workdir, style_file, source, output="out.mp4"):
-    argv = [sys.executable, "-m", "realtime", "video", str(source), "-o", output, "--style", str(style_file), "--quiet"]
+    argv = [sys.executable, "-m", "stylecam", "video", str(source), "-o", output, "--style", str(style_file), "--quiet"]
     return subprocess.Popen(argv, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+from stylecam.train.losses import gram
+from stylecam.train.paint import DEFAULTS, Weights, optimise
+from stylecam.train.vgg import RANDOM, load_vgg
 from test_cli import assert_one_line_error, run_cli
-from train.losses import gram
-from train.paint import DEFAULTS, Weights, optimise
-from train.vgg import RANDOM, load_vgg
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_bad_images_and_too_large_sizes_get_one_line(workdir, capsys, monkeypatc
     code, _, err = run_cli("paint", "missing.png", "painting.jpg", "-o", "out.png", capsys=capsys)
     assert_one_line_error(code, err, "missing.png", "does not exist")
     assert cv2.imwrite("painting.jpg", np.zeros((20, 20, 3), np.uint8))
-    monkeypatch.setattr("train.paint._BYTES_PER_PIXEL", 10**12)  # as if the machine had almost no memory
+    monkeypatch.setattr("stylecam.train.paint._BYTES_PER_PIXEL", 10**12)  # as if the machine had almost no memory
     code, _, err = run_cli("paint", "photo.png", "painting.jpg", "-o", "out.png", "--device", "cpu", capsys=capsys)
     assert_one_line_error(code, err, "GiB", "use --size")
     assert not (workdir / "out.png").exists()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import listing, make_style, write_video
-from realtime.sheet import LABEL_HEIGHT
+from stylecam.sheet import LABEL_HEIGHT
 from test_cli import assert_one_line_error, run_cli
 
 

@@ -1,15 +1,14 @@
 """Every style file in weights/ loads, says what it is, and stylizes without NaN."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
-from realtime.frames import Precision, Stylizer
-from realtime.weights import DEFAULT_STYLE, REQUIRED_CREDIT_FIELDS, REQUIRED_FIELDS, SUFFIX, load_style
+from stylecam.devices import Precision
+from stylecam.frames import Stylizer
+from stylecam.weights import DEFAULT_STYLE, REQUIRED_CREDIT_FIELDS, REQUIRED_FIELDS, SUFFIX, load_style, shipped_styles_dir
 
-WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+WEIGHTS = shipped_styles_dir()
 SHIPPED = sorted(WEIGHTS.glob(f"*{SUFFIX}"))
 
 
@@ -24,7 +23,7 @@ def test_the_default_style_and_the_five_classics_are_shipped():
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_style_names_its_files_not_the_trainers_folders(path):
-    training = load_style(path)[0].metadata["training"]
+    training = load_style(path)[0].metadata.training
     for key in ("style_image", "vgg_weights"):
         assert "/" not in str(training.get(key)) and "\\" not in str(training.get(key)), training.get(key)
     assert training["style_image"] == f"{path.stem}.jpg"
@@ -38,9 +37,9 @@ def test_shipped_style_loads_with_complete_metadata(path):
     style, model = load_style(path)
     metadata = style.metadata
     assert style.name == path.stem
-    assert all(metadata.get(key) for key in REQUIRED_FIELDS)
-    assert all(metadata["style_image"].get(key) for key in REQUIRED_CREDIT_FIELDS)
-    training = metadata["training"]
+    assert all(metadata.to_dict()[key] for key in REQUIRED_FIELDS)
+    assert all(getattr(metadata.style_image, key) for key in REQUIRED_CREDIT_FIELDS)
+    training = metadata.training
     assert {"steps", "hardware", "style_size", "crop_size", "style_weight", "content_weight"} <= training.keys()
     assert 0 < style.default_scale <= 2
     frame = np.random.default_rng(0).integers(0, 256, (67, 93, 3), dtype=np.uint8)

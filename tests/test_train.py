@@ -15,13 +15,13 @@ import pytest
 import torch
 from torch import nn
 
-from realtime.weights import load_style
-from train import cli, export
-from train.data import PhotoDataModule, UnreadableImagesWarning, random_crop
-from train.errors import TrainingDivergedError, TrainingInputError, UnknownLayerError
-from train.losses import content_loss, gram, style_loss, total_variation
-from train.module import StyleTransferModule, TrainConfig
-from train.vgg import LAYER_NAMES, RANDOM, VGGFeatures, load_vgg
+from stylecam.train import cli, export
+from stylecam.train.data import PhotoDataModule, UnreadableImagesWarning, random_crop
+from stylecam.train.errors import TrainingDivergedError, TrainingInputError, UnknownLayerError
+from stylecam.train.losses import content_loss, gram, style_loss, total_variation
+from stylecam.train.module import StyleTransferModule, TrainConfig
+from stylecam.train.vgg import LAYER_NAMES, RANDOM, VGGFeatures, load_vgg
+from stylecam.weights import StyleImageCredit, load_style
 
 STEPS = 3
 BATCH = 2
@@ -229,13 +229,13 @@ def test_training_writes_a_style_file_that_the_runtime_loads(trained):
     with torch.no_grad():
         output = model(frame)
     assert output.shape == frame.shape and torch.isfinite(output).all()
-    training = style.metadata["training"]
+    training = style.metadata.training
     assert training["steps"] == STEPS and training["width"] == 4 and training["crop_size"] == 32
     assert training["hardware"].startswith(("CPU", "GPU")) and training["minutes"] >= 0
     assert training["style_image"] == "painting.png" and len(training["style_image_sha256"]) == 64  # no trainer's folders
-    assert style.metadata["style_image"] == {
-        "title": "Test Field", "artist": "A. Tester", "year": "2026", "licence": "CC0", "credit": "made by the test",
-    }  # fmt: skip
+    assert style.metadata.style_image == StyleImageCredit(
+        title="Test Field", artist="A. Tester", year="2026", licence="CC0", credit="made by the test",
+    )  # fmt: skip
     assert 0 < style.default_scale <= 1
     preview = cv2.imread(str(path.with_suffix(".png")))
     assert preview is not None and preview.shape[0] == 2 * export.PREVIEW_TILE
@@ -289,7 +289,7 @@ def test_export_from_checkpoint_replaces_the_readme_line(trained, tmp_path):
     lines = (out / "README.md").read_text().splitlines()
     assert "| other | kept |" in lines and not any("old line" in line for line in lines)
     assert sum(line.startswith("| tiny |") for line in lines) == 1
-    assert load_style(out / "tiny.safetensors")[0].metadata["training"]["steps"] == STEPS
+    assert load_style(out / "tiny.safetensors")[0].metadata.training["steps"] == STEPS
 
 
 def test_cli_reports_bad_layer_names_as_input_errors(tmp_path, style_image):
@@ -301,7 +301,7 @@ def test_cli_reports_bad_layer_names_as_input_errors(tmp_path, style_image):
 def test_building_the_train_flags_does_not_import_lightning():
     # realtime/cli.py adds the `train` subcommand's flags; the webcam path must stay light.
     code = (
-        "import argparse, sys; from train.cli import add_arguments; add_arguments(argparse.ArgumentParser()); "
+        "import argparse, sys; from stylecam.train.cli import add_arguments; add_arguments(argparse.ArgumentParser()); "
         "print(any(name.startswith(('pytorch_lightning', 'lightning')) for name in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -310,7 +310,7 @@ def test_building_the_train_flags_does_not_import_lightning():
 
 # ---- divergence guard and schedule -------------------------------------------------------
 def test_learning_rate_warms_up_then_decays_along_a_cosine(style_image):
-    from train.module import lr_factor
+    from stylecam.train.module import lr_factor
 
     config = tiny_config(style_image, lr_warmup_steps=10, lr_final_fraction=0.1)
     factors = [lr_factor(step, config, total_steps=110) for step in range(111)]
@@ -344,7 +344,7 @@ def test_the_guard_stops_a_diverging_run_and_keeps_weights_from_before_it(tmp_pa
 
 
 def test_the_guard_trips_on_an_exploding_loss_but_not_on_noise():
-    from train.callbacks import DivergenceGuard
+    from stylecam.train.callbacks import DivergenceGuard
 
     guard = DivergenceGuard(check_every=1, explode_factor=10, warmup_checks=3)
     noisy = [5.0, 3.0, 4.5, 2.0, 6.0, 2.5, 4.0]
@@ -406,7 +406,7 @@ def test_inputs_are_checked_before_any_training_starts(tmp_path, style_image):
 def test_an_offline_machine_is_told_to_give_vgg_weights(monkeypatch):
     import urllib.error
 
-    from train import vgg as vgg_module
+    from stylecam.train import vgg as vgg_module
 
     def offline(weights=None):
         raise urllib.error.URLError("no route to host")
@@ -418,7 +418,7 @@ def test_an_offline_machine_is_told_to_give_vgg_weights(monkeypatch):
 
 @pytest.mark.parametrize(("flag", "value"), [("--max-steps", "0"), ("--batch-size", "0"), ("--steps-per-epoch", "-3")])
 def test_zero_steps_or_batches_are_refused_by_the_parser(flag, value, capsys):
-    from realtime import cli as stylecam_cli
+    from stylecam import cli as stylecam_cli
 
     with pytest.raises(SystemExit) as exit_info:
         stylecam_cli.main(["train", "--style-image", "p.jpg", "--data", "photos", flag, value])
@@ -449,7 +449,7 @@ def test_resume_or_export_from_a_file_that_is_not_our_checkpoint_is_one_clear_er
 def test_train_stderr_holds_only_stylecam_lines_and_the_progress_bar(tmp_path, style_image):
     data = make_photo_folder(tmp_path / "photos")
     argv = [
-        sys.executable, "-m", "realtime", "train", "--style-image", str(style_image), "--data", str(data), "--name", "quiet",
+        sys.executable, "-m", "stylecam", "train", "--style-image", str(style_image), "--data", str(data), "--name", "quiet",
         "--out", str(tmp_path / "weights"), "--workdir", str(tmp_path / "run"), "--vgg-weights", RANDOM, "--width", "4",
         "--crop-size", "32", "--style-size", "48", "--batch-size", "2", "--max-steps", "3", "--accelerator", "cpu",
         "--title", "T", "--artist", "A", "--licence", "CC0",
@@ -459,3 +459,18 @@ def test_train_stderr_holds_only_stylecam_lines_and_the_progress_bar(tmp_path, s
     lines = [line.strip() for line in result.stderr.replace("\r", "\n").splitlines() if line.strip()]
     noise = [line for line in lines if not line.startswith(("Epoch", "Training", "step ", "training on", "trained "))]
     assert noise == [], noise
+
+
+def test_each_setting_is_declared_once_and_becomes_a_flag():
+    import argparse
+    from dataclasses import fields
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    flags = {action.dest for action in parser._actions}
+    settings = [spec.name for spec in fields(TrainConfig) if "help" in spec.metadata]
+    assert set(settings) <= flags and len(settings) >= 15
+    args = parser.parse_args(["--style-image", "p.jpg", "--style-weight", "2.5", "--crop-scale", "0.5,0.9", "--style-layers", "relu2_2:2"])
+    config = cli.config_from_args(args)
+    assert (config.style_weight, config.crop_scale, config.style_layers) == (2.5, (0.5, 0.9), {"relu2_2": 2.0})
+    assert config.tv_weight == TrainConfig().tv_weight  # a flag not given keeps the field's default

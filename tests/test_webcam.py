@@ -8,11 +8,12 @@ import pytest
 import torch
 
 from conftest import make_style, probe
-from realtime import capture, cli, webcam
-from realtime.capture import LiveSource, SourceError
-from realtime.frames import Precision, Stylizer
-from realtime.model import TransformerNet
-from realtime.webcam import WebcamApp
+from stylecam import capture, cli, webcam
+from stylecam.capture import LiveSource, SourceError
+from stylecam.devices import Precision
+from stylecam.frames import Stylizer
+from stylecam.model import TransformerNet
+from stylecam.webcam import WebcamApp
 
 
 class FakeCamera:
@@ -191,7 +192,7 @@ def test_webcam_help_lists_every_key(capsys):
 
 
 def test_overlay_text_sits_on_a_dark_panel_without_a_ghost_outline():
-    from realtime.webcam import LiveState, draw_overlay
+    from stylecam.webcam import LiveState, draw_overlay
 
     white = np.full((120, 400, 3), 255, np.uint8)
     shown = draw_overlay(white, LiveState(style_names=["wave"], style_index=0, scale=1.0))
@@ -202,7 +203,7 @@ def test_overlay_text_sits_on_a_dark_panel_without_a_ghost_outline():
 
 
 def test_the_window_fits_the_screen_with_the_picture_s_aspect():
-    from realtime.webcam import fit_window
+    from stylecam.webcam import fit_window
 
     assert fit_window(640, 480, (1920, 1080)) == (640, 480)  # small enough: its own size
     width, height = fit_window(3840, 1080, (1920, 1080))  # 1080p side by side

@@ -7,8 +7,8 @@ import torch
 from safetensors.torch import save_file
 
 from conftest import make_style
-from realtime.model import TransformerNet
-from realtime.weights import StyleError, load_style, read_metadata
+from stylecam.model import TransformerNet
+from stylecam.weights import FORMAT_VERSION, StyleError, StyleImageCredit, StyleMetadata, load_style, read_metadata, save_style
 
 
 class _Payload:
@@ -60,7 +60,7 @@ def test_plain_safetensors_without_metadata_is_refused(tmp_path):
 
 
 def test_other_architecture_is_refused(tmp_path, style_file):
-    metadata = read_metadata(style_file) | {"architecture": "adain"}
+    metadata = read_metadata(style_file).to_dict() | {"architecture": "adain"}
     path = tmp_path / "other.safetensors"
     save_file({"w": torch.zeros(2)}, str(path), metadata={"stylecam": json.dumps(metadata)})
     with pytest.raises(StyleError, match="architecture 'adain'"):
@@ -68,7 +68,7 @@ def test_other_architecture_is_refused(tmp_path, style_file):
 
 
 def test_tensors_that_do_not_fit_the_declared_width_are_refused(tmp_path, style_file):
-    metadata = read_metadata(style_file) | {"width": 16}  # tensors are width 8
+    metadata = read_metadata(style_file).to_dict() | {"width": 16}  # tensors are width 8
     path = tmp_path / "mismatch.safetensors"
     state = {k: v.contiguous() for k, v in TransformerNet(8).state_dict().items()}
     save_file(state, str(path), metadata={"stylecam": json.dumps(metadata)})
@@ -77,7 +77,7 @@ def test_tensors_that_do_not_fit_the_declared_width_are_refused(tmp_path, style_
 
 
 def test_other_preprocessing_is_refused(tmp_path, style_file):
-    metadata = read_metadata(style_file) | {"preprocessing": {"color": "bgr", "range": [0, 255], "layout": "NCHW"}}
+    metadata = read_metadata(style_file).to_dict() | {"preprocessing": {"color": "bgr", "range": [0, 255], "layout": "NCHW"}}
     path = tmp_path / "caffe.safetensors"
     state = {k: v.contiguous() for k, v in TransformerNet(8).state_dict().items()}
     save_file(state, str(path), metadata={"stylecam": json.dumps(metadata)})
@@ -112,7 +112,7 @@ def test_missing_style_path_is_named(tmp_path):
 def test_a_style_file_whose_header_length_starts_with_0x80_loads(tmp_path):
     """safetensors files begin with their header length; 0x80 there is not a pickle (a bug once refused it)."""
     for padding in range(256):
-        path = make_style(tmp_path / "style.safetensors", name="style", pad="x" * padding)
+        path = make_style(tmp_path / "style.safetensors", name="style", training={"pad": "x" * padding})
         if path.read_bytes()[:1] == b"\x80":
             break
     else:
@@ -126,11 +126,31 @@ def test_a_style_with_nan_weights_is_refused_at_load(tmp_path):
     model = TransformerNet(width=8)
     with torch.no_grad():
         model.conv1.conv.weight[0, 0, 0, 0] = float("nan")
-    from realtime.weights import save_style
-
     path = tmp_path / "broken.safetensors"
-    save_style(
-        model, path, {"style": "broken", "training": {}, "style_image": {"title": "t", "artist": "a", "credit": "c", "licence": "l"}}
-    )
+    credit = StyleImageCredit(title="t", artist="a", credit="c", licence="l")
+    save_style(model, path, StyleMetadata(style="broken", width=8, style_image=credit))
     with pytest.raises(StyleError, match="NaN or infinite weights.*conv1"):
         load_style(path)
+
+
+def test_a_newer_format_version_is_refused_with_a_clear_message(tmp_path, style_file):
+    metadata = read_metadata(style_file).to_dict() | {"format_version": FORMAT_VERSION + 1}
+    path = tmp_path / "future.safetensors"
+    state = {k: v.contiguous() for k, v in TransformerNet(8).state_dict().items()}
+    save_file(state, str(path), metadata={"stylecam": json.dumps(metadata)})
+    with pytest.raises(StyleError, match=f"format version {FORMAT_VERSION + 1}, newer .*upgrade stylecam"):
+        load_style(path)
+
+
+def test_metadata_round_trips_typed(style_file):
+    metadata = read_metadata(style_file)
+    assert isinstance(metadata.style_image, StyleImageCredit) and metadata.format_version == FORMAT_VERSION
+    assert StyleMetadata.from_dict(json.loads(json.dumps(metadata.to_dict()))) == metadata
+
+
+def test_a_translated_error_keeps_its_cause(tmp_path):
+    path = tmp_path / "corrupt.safetensors"
+    path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    with pytest.raises(StyleError) as caught:
+        load_style(path)
+    assert caught.value.__cause__ is not None  # --debug shows what the library underneath said

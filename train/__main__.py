@@ -1,24 +1,7 @@
-"""``python -m train``: the same as ``stylecam train``."""
+"""``python -m stylecam.train``: the same as ``stylecam train`` (same options, errors and exit codes)."""
 
-from __future__ import annotations
-
-import argparse
 import sys
 
-from train.cli import add_arguments, run
-from train.errors import TrainingInputError
+from stylecam.cli import main
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train", description="Train a stylecam style.")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (TrainingInputError, OSError) as error:
-        print(f"stylecam: error: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(main(["train", *sys.argv[1:]]))

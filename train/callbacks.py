@@ -3,43 +3,17 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from pathlib import Path
 from typing import Any
 
-import cv2
 import pytorch_lightning as pl
 import torch
-import torch.nn.functional as F
 from pytorch_lightning.utilities import rank_zero_only
 from torchvision.utils import make_grid
 
-
-def hardware_description() -> str:
-    """'GPU: NVIDIA H100 80GB HBM3' or 'CPU: 2 cores': what a reader needs to compare minutes."""
-    if torch.cuda.is_available():
-        count = torch.cuda.device_count()
-        name = torch.cuda.get_device_name(0)
-        return f"GPU: {name}" if count == 1 else f"GPU: {count}x {name}"
-    return f"CPU: {os.cpu_count()} cores"
-
-
-def square_thumbnail(image: torch.Tensor, size: int) -> torch.Tensor:
-    """(3, H, W) uint8 -> (3, size, size) float in [0, 1]: centre square, resized."""
-    _, height, width = image.shape
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    square = image[:, top : top + side, left : left + side].unsqueeze(0).float().div(255)
-    return F.interpolate(square, size=(size, size), mode="bilinear", antialias=side > size, align_corners=False)[0].clamp(0, 1)
-
-
-def save_rgb_png(image: torch.Tensor, path: Path) -> None:
-    """(3, H, W) float RGB in [0, 1] -> PNG file."""
-    array = image.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), cv2.cvtColor(array, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"cannot write {path}")
+from stylecam.devices import hardware_description
+from stylecam.images import save_rgb_png, square_thumbnail
 
 
 class PreviewGrid(pl.Callback):

@@ -13,39 +13,19 @@ from pathlib import Path
 
 import torch
 
-from realtime.cli import positive_int
-from train.config import TrainConfig
-from train.errors import TrainingDivergedError, TrainingInputError
-from train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights
-
-DEFAULTS = TrainConfig()
-
-
-def _format_layers(weights: dict[str, float]) -> str:
-    return ",".join(f"{name}:{weight:g}" for name, weight in weights.items())
-
-
-def _scale_range(text: str) -> tuple[float, float]:
-    low, _, high = text.partition(",")
-    try:
-        return float(low), float(high or low)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected MIN,MAX such as 0.25,1.0, got '{text}'") from None
+from stylecam.cli import positive_int
+from stylecam.train.config import TrainConfig
+from stylecam.train.errors import TrainingDivergedError, TrainingInputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     inputs = parser.add_argument_group("inputs and outputs")
-    inputs.add_argument("--style-image", required=False, help="the painting (jpg/png/webp)")
     inputs.add_argument("--data", help="folder of training photos (searched recursively)")
     inputs.add_argument("--name", help="style name (default: the style image's file name)")
-    inputs.add_argument("--out", type=Path, default=None, help="folder for the style file (default: the repo's weights/)")
-    inputs.add_argument("--workdir", type=Path, default=None, help="logs, previews and checkpoints (default: runs/NAME)")
     inputs.add_argument(
-        "--vgg-weights",
-        default=None,
-        help="state_dict file of torchvision vgg16().features (default: torchvision's ImageNet weights, "
-        "downloaded once; 'random' for smoke tests only)",
+        "--out", type=Path, default=None, help="folder for the style file (default: your styles folder, see `stylecam styles`)"
     )
+    inputs.add_argument("--workdir", type=Path, default=None, help="logs, previews and checkpoints (default: runs/NAME)")
     inputs.add_argument(
         "--resume", type=Path, default=None, metavar="CKPT", help="continue from a checkpoint (e.g. WORKDIR/checkpoints/last.ckpt)"
     )
@@ -57,64 +37,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     recipe = parser.add_argument_group("recipe")
-    recipe.add_argument(
-        "--style-size",
-        type=int,
-        default=DEFAULTS.style_size,
-        help="long side of the painting for the loss: sets stroke size (default %(default)s)",
-    )
-    recipe.add_argument("--crop-size", type=int, default=DEFAULTS.crop_size, help="training crop side in pixels (default %(default)s)")
-    recipe.add_argument(
-        "--crop-scale",
-        type=_scale_range,
-        default=DEFAULTS.crop_scale,
-        metavar="MIN,MAX",
-        help="area fraction of a photo per crop (default 0.25,1.0)",
-    )
-    recipe.add_argument(
-        "--decode-size",
-        type=int,
-        default=None,
-        help="long side of the photos kept in memory (default: max(2 x crop, 512)); "
-        "photos are decoded once, so lower it for a large photo set",
-    )
-    recipe.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size, help="(default %(default)s)")
-    recipe.add_argument(
+    TrainConfig.add_arguments({"inputs": inputs, "recipe": recipe})
+    run = parser.add_argument_group("run length")
+    run.add_argument(
         "--max-steps", type=positive_int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)"
     )
-    recipe.add_argument("--epochs", type=int, default=None, help="stop after this many epochs of --steps-per-epoch steps instead")
-    recipe.add_argument(
+    run.add_argument("--epochs", type=int, default=None, help="stop after this many epochs of --steps-per-epoch steps instead")
+    run.add_argument(
         "--max-minutes",
         type=float,
         default=None,
         help="also stop after this many minutes of training (a fixed time budget on a shared machine)",
     )
-    recipe.add_argument("--steps-per-epoch", type=positive_int, default=1000, help="(default %(default)s)")
-    recipe.add_argument("--lr", type=float, default=DEFAULTS.lr, help="Adam learning rate (default %(default)s)")
-    recipe.add_argument(
-        "--lr-final-fraction",
-        type=float,
-        default=DEFAULTS.lr_final_fraction,
-        help="the learning rate decays along a cosine to this fraction of --lr at --max-steps (default %(default)s; 1: constant)",
-    )
-    recipe.add_argument(
-        "--lr-warmup-steps", type=int, default=DEFAULTS.lr_warmup_steps, help="linear warm-up of the learning rate (default %(default)s)"
-    )
-    recipe.add_argument(
-        "--grad-clip",
-        type=float,
-        default=DEFAULTS.grad_clip,
-        help="cap the gradient norm at this many times its running average (default %(default)s; 0: off)",
-    )
-    recipe.add_argument("--style-weight", type=float, default=DEFAULTS.style_weight, help="(default %(default)s)")
-    recipe.add_argument("--content-weight", type=float, default=DEFAULTS.content_weight, help="(default %(default)s)")
-    recipe.add_argument("--tv-weight", type=float, default=DEFAULTS.tv_weight, help="(default %(default)s)")
-    recipe.add_argument("--style-layers", default=_format_layers(DEFAULT_STYLE_LAYERS), help="NAME:WEIGHT,... (default %(default)s)")
-    recipe.add_argument("--content-layers", default=_format_layers(DEFAULT_CONTENT_LAYERS), help="NAME:WEIGHT,... (default %(default)s)")
-    recipe.add_argument(
-        "--width", type=int, default=DEFAULTS.width, help="transformer width; 32 is the classic network (default %(default)s)"
-    )
-    recipe.add_argument("--seed", type=int, default=DEFAULTS.seed, help="(default %(default)s)")
+    run.add_argument("--steps-per-epoch", type=positive_int, default=1000, help="(default %(default)s)")
 
     hardware = parser.add_argument_group("hardware")
     hardware.add_argument(
@@ -161,26 +96,7 @@ def default_precision() -> str:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.style_image is None:
         raise TrainingInputError("--style-image is required to train")
-    return TrainConfig(
-        style_image=str(Path(args.style_image)),
-        style_size=args.style_size,
-        crop_size=args.crop_size,
-        crop_scale=tuple(args.crop_scale),
-        decode_size=args.decode_size,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_final_fraction=args.lr_final_fraction,
-        lr_warmup_steps=args.lr_warmup_steps,
-        grad_clip=args.grad_clip,
-        style_weight=args.style_weight,
-        content_weight=args.content_weight,
-        tv_weight=args.tv_weight,
-        style_layers=parse_layer_weights(args.style_layers),
-        content_layers=parse_layer_weights(args.content_layers),
-        width=args.width,
-        vgg_weights=args.vgg_weights,
-        seed=args.seed,
-    )
+    return TrainConfig.from_args(args)
 
 
 def style_name(args: argparse.Namespace, config_style_image: str) -> str:
@@ -241,7 +157,7 @@ def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
 
 def run(args: argparse.Namespace) -> int:
     """Train (or resume) and export; returns the exit code. Raises TrainingInputError on bad input."""
-    from train import export
+    from stylecam.train import export
 
     if args.export_from is not None:
         path = export.export_checkpoint(args.export_from, **export.options_from_args(args))
@@ -253,11 +169,11 @@ def run(args: argparse.Namespace) -> int:
 def train_and_export(args: argparse.Namespace) -> int:
     import pytorch_lightning as pl
 
-    from train import export
-    from train.callbacks import DivergenceGuard, PreviewGrid, Throughput
-    from train.images import load_style_image
-    from train.module import StyleTransferModule
-    from train.vgg import load_vgg
+    from stylecam.train import export
+    from stylecam.train.callbacks import DivergenceGuard, PreviewGrid, Throughput
+    from stylecam.train.images import load_style_image
+    from stylecam.train.module import StyleTransferModule
+    from stylecam.train.vgg import load_vgg
 
     config = config_from_args(args)
     name = style_name(args, config.style_image)
@@ -308,7 +224,7 @@ def train_and_export(args: argparse.Namespace) -> int:
 
 
 def build_datamodule(args: argparse.Namespace, config: TrainConfig):
-    from train.data import PhotoDataModule
+    from stylecam.train.data import PhotoDataModule
 
     if args.data is None:
         raise TrainingInputError("--data (a folder of training photos) is required to train")

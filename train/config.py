@@ -1,65 +1,108 @@
 """The one typed config of a training run, with the reason beside each default.
 
+Each setting is declared once, here: its default, its reason (a comment) and its help text
+(``setting(...)``). ``add_arguments`` builds the ``stylecam train`` flags from these fields and
+``from_args`` reads them back, so a new setting needs no other edit; the checkpoint and the
+style file's metadata store ``to_dict()``.
+
 Kept free of Lightning so that ``stylecam --help`` and the webcam path can build the
 ``train`` subcommand's flags without importing the training stack.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import argparse
+from collections.abc import Callable
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
-from realtime.model import DEFAULT_WIDTH
-from train.errors import TrainingInputError
-from train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS
-from train.vgg import check_layers
+from stylecam.cli import positive_int
+from stylecam.model import DEFAULT_WIDTH
+from stylecam.train.errors import TrainingInputError
+from stylecam.train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights
+from stylecam.train.vgg import check_layers
+
+
+def setting(default: Any = MISSING, help: str = "", *, factory: Callable[[], Any] | None = None, **flag: Any) -> Any:
+    """A config field that is also a ``stylecam train`` flag: ``help`` and argparse keywords (type, metavar, group)."""
+    metadata = {"help": help, **flag}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def _scale_range(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(",")
+    try:
+        return float(low), float(high or low)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected MIN,MAX such as 0.25,1.0, got '{text}'") from error
+
+
+def format_layers(weights: dict[str, float]) -> str:
+    return ",".join(f"{name}:{weight:g}" for name, weight in weights.items())
 
 
 @dataclass
 class TrainConfig:
     """Every setting of a training run; saved in each checkpoint and in the style file."""
 
-    style_image: str = ""  # path of the painting
+    style_image: str = setting("", "the painting (jpg/png/webp)", group="inputs")
+    # None: torchvision ImageNet weights; or a features state_dict file.
+    vgg_weights: str | None = setting(
+        None,
+        "state_dict file of torchvision vgg16().features (default: torchvision's ImageNet weights, "
+        "downloaded once; 'random' for smoke tests only)",
+        group="inputs",
+    )
     # Long side of the painting as the loss network sees it: sets brush-stroke size. 512 for
     # 256 px crops worked in trial runs; scale it with the crop size.
-    style_size: int = 512
-    crop_size: int = 256  # the classic recipe (pytorch/examples, jcjohnson)
-    crop_scale: tuple[float, float] = (0.25, 1.0)  # area fraction of a photo's short-side square per crop
-    # Long side of the photos kept in memory (None: max(2 * crop_size, 512)); lower it for big photo sets.
-    decode_size: int | None = None
-    batch_size: int = 4  # the classic recipe; use 8-16 with bf16 on a big GPU
-    lr: float = 1e-3  # Adam, as in both classic recipes
+    style_size: int = setting(512, "long side of the painting for the loss: sets stroke size", type=int)
+    crop_size: int = setting(256, "training crop side in pixels", type=int)  # the classic recipe (pytorch/examples, jcjohnson)
+    crop_scale: tuple[float, float] = setting(
+        (0.25, 1.0), "area fraction of a photo's short-side square per crop", type=_scale_range, metavar="MIN,MAX"
+    )
+    # Photos are decoded once and kept in memory at this long side.
+    decode_size: int | None = setting(
+        None, "long side of the photos kept in memory (default: max(2 x crop, 512)); lower it for a large photo set", type=int
+    )
+    batch_size: int = setting(4, "photos per step; the classic recipe's 4, 8-16 with bf16 on a big GPU", type=positive_int)
+    lr: float = setting(1e-3, "Adam learning rate")  # Adam, as in both classic recipes
     # Cosine decay from lr to lr * lr_final_fraction over the run (after a short warm-up): the
     # late steps refine instead of jumping around, which a constant 1e-3 did in long CPU runs.
-    lr_final_fraction: float = 0.1
-    lr_warmup_steps: int = 100
+    lr_final_fraction: float = setting(0.1, "the learning rate decays along a cosine to this fraction of --lr at --max-steps (1: constant)")
+    lr_warmup_steps: int = setting(100, "linear warm-up of the learning rate, in steps")
     # Adaptive gradient clipping: the gradient norm is capped at this many times its running
     # average (0: off). The long CPU runs at a constant lr blew up after 1,400-2,000 steps (style
     # loss from about 0.5 to thousands). A fixed cap cannot serve this loss: the norm falls from
     # about 1e5 at the first step to about 1e3 a few dozen steps later (measured), so a cap set
     # for one end is useless or constant clipping at the other. A cap relative to the recent
     # norm stops single bad steps (a flat crop that the instance norms blow up) and nothing else.
-    grad_clip: float = 4.0
+    grad_clip: float = setting(4.0, "cap the gradient norm at this many times its running average (0: off)")
     # Relative losses (see losses.py). With the ImageNet VGG16, 8 (the default chosen with the
     # edge-detector stand-in) dissolved photos into the painting by 1,500 CPU steps, also with
     # content weight 2; optimising one photo's pixels directly gave swirls and a readable
     # building at 2 to 4 (README, "What decides the look"). 3 keeps subjects readable.
-    style_weight: float = 3.0
-    content_weight: float = 1.0  # the reference the other weights are relative to
+    style_weight: float = setting(3.0, "weight of the style (Gram) loss")
+    content_weight: float = setting(1.0, "weight of the content loss; the reference the others are relative to")
     # L1 total variation of the output. It is what removes the fine periodic stripes in flat
     # areas: same seed and steps, 10 left a sky clean where 2 showed diagonal stripes, and
     # dropping relu1_2 did not help (README, "What decides the look"). A photo's TV is about 0.04
     # and the painting's 0.13 (at 128-320 px), so strokes and edges survive it.
-    tv_weight: float = 10.0
-    style_layers: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STYLE_LAYERS))
-    content_layers: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CONTENT_LAYERS))
-    width: int = DEFAULT_WIDTH  # 32 is the classic network; narrower runs faster on a CPU at runtime
-    vgg_weights: str | None = None  # None: torchvision ImageNet weights; or a features state_dict file
+    tv_weight: float = setting(10.0, "weight of the total-variation loss (smooth flat areas, no stripes)")
+    style_layers: dict[str, float] = setting(
+        help="VGG layers of the style loss, NAME:WEIGHT,...", factory=lambda: dict(DEFAULT_STYLE_LAYERS), type=parse_layer_weights
+    )
+    content_layers: dict[str, float] = setting(
+        help="VGG layers of the content loss, NAME:WEIGHT,...", factory=lambda: dict(DEFAULT_CONTENT_LAYERS), type=parse_layer_weights
+    )
+    # 32 is the classic network; narrower runs faster on a CPU at runtime.
+    width: int = setting(DEFAULT_WIDTH, "transformer width; 32 is the classic network", type=int)
     # On CUDA, VGG (plain convs and ReLUs) runs channels_last, the tensor cores' layout; the
     # transformer stays NCHW, as its instance norms and reflection pads undo the layout
-    # (anchors: fp16 channels_last made it slower). No effect on the CPU.
+    # (anchors: fp16 channels_last made it slower). No effect on the CPU. Not a flag.
     channels_last: bool = True
-    seed: int = 0
+    seed: int = setting(0, "random seed of crops and initial weights", type=int)
 
     def __post_init__(self) -> None:
         check_layers(self.style_layers)
@@ -81,3 +124,31 @@ class TrainConfig:
         values = asdict(self)
         values["crop_scale"] = list(self.crop_scale)  # JSON and YAML friendly
         return values
+
+    @classmethod
+    def add_arguments(cls, groups: dict[str, argparse._ArgumentGroup]) -> None:
+        """One flag per setting (``--style-size`` for style_size), in the group its field names ("recipe" by default)."""
+        defaults = cls()
+        for spec in fields(cls):
+            if "help" not in spec.metadata:
+                continue
+            options = {key: value for key, value in spec.metadata.items() if key not in ("help", "group")}
+            default = getattr(defaults, spec.name)
+            shown = (
+                format_layers(default)
+                if isinstance(default, dict)
+                else ",".join(map(str, default))
+                if isinstance(default, tuple)
+                else default
+            )
+            options.setdefault("type", type(default) if isinstance(default, int | float) and not isinstance(default, bool) else str)
+            suffix = f" (default {shown})" if default not in (None, "") else ""
+            groups[spec.metadata.get("group", "recipe")].add_argument(
+                f"--{spec.name.replace('_', '-')}", default=None, help=spec.metadata["help"] + suffix, **options
+            )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TrainConfig:
+        """The config of the flags ``add_arguments`` made; a flag not given keeps the field's default."""
+        given = {spec.name: getattr(args, spec.name) for spec in fields(cls) if getattr(args, spec.name, None) is not None}
+        return cls(**given)

@@ -17,28 +17,22 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from train.errors import TrainingInputError
-from train.images import decode_image
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+from stylecam.images import IMAGE_SUFFIXES, find_images
+from stylecam.train.errors import TrainingInputError
+from stylecam.train.images import decode_image
 
 
 class UnreadableImagesWarning(UserWarning):
     """Some files in the photo folder could not be decoded and were skipped."""
 
 
-def find_images(folder: Path) -> list[Path]:
-    """Image files under folder (recursive), by suffix, case-insensitive, sorted for reproducibility."""
-    if not folder.is_dir():
-        raise TrainingInputError(f"photo folder {folder} does not exist or is not a folder")
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def decode_folder(folder: Path, max_side: int | None) -> tuple[list[torch.Tensor], list[Path]]:
     """All decodable images of folder, and the files that were skipped; raises when none decode."""
+    if not folder.is_dir():
+        raise TrainingInputError(f"photo folder {folder} does not exist or is not a folder")
     paths = find_images(folder)
     if not paths:
-        raise TrainingInputError(f"photo folder {folder} has no images (looked for {', '.join(IMAGE_SUFFIXES)}, recursively)")
+        raise TrainingInputError(f"photo folder {folder} has no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))}, recursively)")
     images, skipped = [], []
     for path in paths:
         image = decode_image(path, max_side)

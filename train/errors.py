@@ -6,7 +6,7 @@ exit code 2 without a traceback, and a ValueError for callers of the library.
 
 from __future__ import annotations
 
-from realtime.errors import StylecamError
+from stylecam.errors import StylecamError
 
 
 class TrainingInputError(StylecamError, ValueError):

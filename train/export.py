@@ -16,12 +16,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from realtime.weights import SUFFIX, save_style, weights_dirs
-from train.callbacks import save_rgb_png, square_thumbnail
-from train.data import find_images
-from train.errors import TrainingInputError
-from train.images import decode_image
-from train.vgg import RANDOM
+from stylecam.images import find_images, save_rgb_png, square_thumbnail
+from stylecam.train.errors import TrainingInputError
+from stylecam.train.images import decode_image
+from stylecam.train.vgg import RANDOM
+from stylecam.weights import SUFFIX, USER_STYLES_DIR, StyleImageCredit, StyleMetadata, save_style
 
 # The five paintings of the shared data set (all public domain: the artists died over 70 years ago,
 # and the works were published before 1929 — public domain in the US as well).
@@ -77,7 +76,7 @@ def _cell(text: object) -> str:
 
 
 def output_dir(out: Path | None) -> Path:
-    return Path(out) if out is not None else weights_dirs()[-1]  # the repository's weights/
+    return Path(out) if out is not None else USER_STYLES_DIR
 
 
 def check_can_write(name: str, out: Path | None, overwrite: bool) -> Path:
@@ -230,12 +229,13 @@ def export_module(
         training["gpu_command"] = (
             f"stylecam train --style-image {training['style_image']} --data PHOTOS --name {name} {GPU_SETTINGS} --overwrite"
         )
-    metadata = {
-        "style": name,
-        "training": training,
-        "style_image": credit,
-        "default_scale": default_scale if default_scale is not None else default_scale_for(config.style_size),
-    }
+    metadata = StyleMetadata(
+        style=name,
+        width=config.width,
+        training=training,
+        style_image=StyleImageCredit(**credit),
+        default_scale=default_scale if default_scale is not None else default_scale_for(config.style_size),
+    )
     transformer = copy.deepcopy(module.transformer).to("cpu", torch.float32)  # the caller's module stays where it is
     save_style(transformer, path, metadata)
     painting = decode_image(Path(config.style_image), 1024)
@@ -292,7 +292,7 @@ def checkpoint_record(path: Path) -> dict[str, Any]:
 
 
 def load_module(path: Path):
-    from train.module import StyleTransferModule
+    from stylecam.train.module import StyleTransferModule
 
     read_checkpoint(path)
     return StyleTransferModule.load_from_checkpoint(str(path), map_location="cpu", weights_only=True)

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from realtime.images import fit_long_side, read_image
-from train.errors import TrainingInputError
+from stylecam.images import fit_long_side, read_image
+from stylecam.train.errors import TrainingInputError
 
 
 def decode_image(path: Path, max_side: int | None = None) -> torch.Tensor | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import torch
 
-from train.errors import TrainingInputError
+from stylecam.train.errors import TrainingInputError
 
 # Deeper layers carry the swirls and strokes; relu1_2 holds edge statistics, and at an equal
 # relative weight it gets a large share and produces a fine criss-cross hatching in flat
@@ -79,8 +79,8 @@ def parse_layer_weights(text: str) -> dict[str, float]:
         name, _, value = item.partition(":")
         try:
             weights[name.strip()] = float(value) if value else 1.0
-        except ValueError:
-            raise TrainingInputError(f"layer weight '{item}' is not NAME or NAME:NUMBER") from None
+        except ValueError as error:
+            raise TrainingInputError(f"layer weight '{item}' is not NAME or NAME:NUMBER") from error
     if not weights:
         raise TrainingInputError(f"no layers in '{text}'")
     return weights

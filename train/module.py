@@ -15,11 +15,11 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
-from realtime.model import TransformerNet
-from train.config import TrainConfig
-from train.images import load_style_image
-from train.losses import content_loss, gram, style_loss, total_variation
-from train.vgg import VGGFeatures, load_vgg
+from stylecam.model import TransformerNet
+from stylecam.train.config import TrainConfig
+from stylecam.train.images import load_style_image
+from stylecam.train.losses import content_loss, gram, style_loss, total_variation
+from stylecam.train.vgg import VGGFeatures, load_vgg
 
 __all__ = ["StyleTransferModule", "TrainConfig", "load_style_image"]
 

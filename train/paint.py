@@ -25,14 +25,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from realtime.frames import DEVICES, DeviceError, configure_cpu_threads, free_memory, pick_device
-from realtime.images import fit_long_side, read_image_or_fail
-from realtime.sinks import check_output_file, write_image
-from train.config import TrainConfig
-from train.errors import TrainingInputError
-from train.images import load_style_image
-from train.losses import content_loss, gram, style_loss, total_variation
-from train.vgg import VGGFeatures, load_vgg
+from stylecam.devices import DEVICES, DeviceError, configure_cpu_threads, free_memory, pick_device
+from stylecam.images import fit_long_side, read_image_or_fail, write_image
+from stylecam.sinks import check_output_file
+from stylecam.train.config import TrainConfig
+from stylecam.train.errors import TrainingInputError
+from stylecam.train.images import load_style_image
+from stylecam.train.losses import content_loss, gram, style_loss, total_variation
+from stylecam.train.vgg import VGGFeatures, load_vgg
 
 DEFAULTS = TrainConfig()
 MAX_SIDE = 4096  # long side of the painted image; VGG activations of a larger one fill most memories

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from train.errors import TrainingInputError, UnknownLayerError
+from stylecam.train.errors import TrainingInputError, UnknownLayerError
 
 RANDOM = "random"
 # Index in torchvision's vgg16().features of each ReLU output, in forward order.
@@ -112,7 +112,7 @@ def _features_from_file(path: Path) -> nn.Sequential:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several unrelated types for a bad file
-        raise TrainingInputError(f"VGG weights file {path} cannot be loaded ({error})") from None
+        raise TrainingInputError(f"VGG weights file {path} cannot be loaded ({error})") from error
     if not isinstance(state, dict):
         raise TrainingInputError(f"VGG weights file {path} does not hold a state_dict")
     features = _torchvision_features(None)
@@ -122,5 +122,5 @@ def _features_from_file(path: Path) -> nn.Sequential:
     except RuntimeError as error:
         raise TrainingInputError(
             f"VGG weights file {path} is not a state_dict of torchvision vgg16().features ({str(error).splitlines()[0]})"
-        ) from None
+        ) from error
     return features

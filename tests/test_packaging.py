@@ -1,0 +1,41 @@
+"""One import namespace: nothing named `realtime` or `train` is installed, and a user's train.py shadows nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("command", [["-m", "stylecam", "train", "--help"], ["-m", "stylecam.train", "--help"]])
+def test_a_users_train_py_does_not_replace_the_recipe(tmp_path, command):
+    (tmp_path / "train.py").write_text("print('the user script ran'); raise SystemExit(7)\n")
+    (tmp_path / "realtime.py").write_text("print('the user script ran'); raise SystemExit(7)\n")
+    result = subprocess.run([sys.executable, *command], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "--style-image" in result.stdout and "the user script ran" not in result.stdout
+
+
+def test_the_console_script_in_a_folder_with_train_py(tmp_path):
+    script = Path(sys.executable).with_name("stylecam")  # the console script pip put beside this Python
+    if not script.exists():
+        pytest.skip("the stylecam console script is not installed beside this Python")
+    (tmp_path / "train.py").write_text("print('the user script ran'); raise SystemExit(7)\n")
+    result = subprocess.run([script, "train", "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and "--style-image" in result.stdout
+
+
+def test_no_top_level_realtime_or_train_is_installed(tmp_path):
+    code = "import importlib.util as u; print(u.find_spec('realtime'), u.find_spec('train'))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert result.stdout.strip() == "None None"
+
+
+def test_shipped_styles_are_package_data():
+    from stylecam.weights import installed_styles, shipped_styles_dir
+
+    shipped = shipped_styles_dir()
+    assert (shipped / "starry_night.safetensors").is_file()
+    assert {path.stem for path in installed_styles() if path.parent == shipped} >= {"starry_night", "wave", "udnie"}
