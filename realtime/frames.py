@@ -41,6 +41,29 @@ def processing_size(height: int, width: int, scale: float) -> tuple[int, int]:
     return max(MIN_SIDE, round(height * scale)), max(MIN_SIDE, round(width * scale))
 
 
+# BT.601 luma weights. In Y'UV, R, G and B each equal Y plus a term of U and V only, so
+# replacing Y while keeping U and V adds the same amount to all three channels.
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def apply_controls(stylized: torch.Tensor, original: torch.Tensor, strength: float = 1.0, keep_colors: bool = False) -> torch.Tensor:
+    """The creative controls, on (B, 3, H, W) RGB in [0, 1], on the device (a few element-wise ops).
+
+    keep_colors: the stylized frame's brightness with the original's colour, in Y'UV: the
+    painting's strokes and light, the scene's own colours (skin stays skin-coloured).
+    strength: a blend with the original, 1 the full style, 0 the original.
+    """
+    if not keep_colors and strength >= 1.0:
+        return stylized
+    if keep_colors:
+        weights = stylized.new_tensor(_LUMA).view(1, 3, 1, 1)
+        luma_change = ((stylized - original) * weights).sum(dim=1, keepdim=True)
+        stylized = (original + luma_change).clamp(0.0, 1.0)
+    if strength < 1.0:
+        stylized = torch.lerp(original, stylized, max(0.0, strength))
+    return stylized
+
+
 class FrameTooLargeError(StylecamError):
     """A frame whose processing size cannot fit the device's memory; the message gives the limit."""
 
@@ -77,6 +100,8 @@ class Stylizer:
         self.scale = scale
         self.style = style  # what was loaded, when built from a style file: name, credit, metadata
         self.model = model.to(device=device, dtype=precision.dtype).eval()
+        self.strength = 1.0  # 1: the style alone; 0: the original frame (see apply_controls)
+        self.keep_colors = False  # brightness from the style, colour from the original
         self._checked_size: tuple[int, int, int, float] | None = None  # the last size and scale known to fit
         self._pinned_in: torch.Tensor | None = None
         self._pinned_out: torch.Tensor | None = None
@@ -88,11 +113,15 @@ class Stylizer:
         device: str = "auto",
         precision: str = "auto",
         scale: float | None = None,
+        strength: float = 1.0,
+        keep_colors: bool = False,
     ) -> Stylizer:
         """A shipped or installed style by name, or a style file by path, ready to run.
 
         ``device``: auto, cuda, mps or cpu. ``scale``: the processing scale (the style's own by
-        default: it sets the stroke size). Raises StylecamError subclasses with a clear message.
+        default: it sets the stroke size). ``strength`` (0 to 1) blends with the original;
+        ``keep_colors`` keeps the original's colours. Both can be changed later as attributes.
+        Raises StylecamError subclasses with a clear message.
         """
         from stylecam.weights import load_style
 
@@ -103,7 +132,11 @@ class Stylizer:
         scale = loaded.default_scale if scale is None else scale
         if not (math.isfinite(scale) and scale > 0):
             raise StylecamError(f"scale must be a positive number, got {scale}")
-        return cls(model, where, pick_precision(where, precision), scale=scale, style=loaded)
+        if not 0 <= strength <= 1:
+            raise StylecamError(f"strength must be from 0 to 1, got {strength}")
+        stylizer = cls(model, where, pick_precision(where, precision), scale=scale, style=loaded)
+        stylizer.strength, stylizer.keep_colors = strength, keep_colors
+        return stylizer
 
     @property
     def style_name(self) -> str:
@@ -170,13 +203,14 @@ class Stylizer:
         height, width = x.shape[-2:]
         work_h, work_w = processing_size(height, width, self.scale)
         resized = (work_h, work_w) != (height, width)
+        original = x
         # Resizing runs in fp32: antialiased interpolation is not implemented for every half type.
         if resized:
             x = F.interpolate(x, size=(work_h, work_w), mode="bilinear", align_corners=False, antialias=work_h < height)
         y = self.model(x.to(self.precision.dtype)).float()
         if resized:
             y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
-        return y.clamp(0.0, 1.0)
+        return apply_controls(y.clamp(0.0, 1.0), original, self.strength, self.keep_colors)
 
     def stylize_video(
         self, src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite: bool = False, progress: bool = True
