@@ -148,18 +148,34 @@ class LiveSource:
     # A camera that returns no frame for this long is taken as gone (unplugged, taken away).
     STALL_SECONDS = 3.0
 
-    def __init__(self, source: int | str, width: int | None = None, height: int | None = None):
+    def __init__(
+        self,
+        source: int | str,
+        width: int | None = None,
+        height: int | None = None,
+        fps: float | None = None,
+        fourcc: str | None = None,
+    ):
         self.source = source
+        if fourcc is not None and len(fourcc) != 4:
+            raise SourceError(f"--fourcc must be four characters such as MJPG or YUYV, got '{fourcc}'")
         self._capture = cv2.VideoCapture(source)
         if not self._capture.isOpened():
             self._capture.release()
             what = f"camera {source}" if isinstance(source, int) else f"source {source}"
             raise SourceError(f"{what} cannot be opened (is it connected, and not in use by another program?)")
+        # The order matters to V4L2 and most drivers: the pixel format decides which sizes and
+        # rates exist (a USB camera gives 720p at 30 fps only in MJPG, 5-10 fps in raw YUYV).
+        if fourcc:
+            self._capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*fourcc.upper()))
         if width:
             self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         if height:
             self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        if fps:
+            self._capture.set(cv2.CAP_PROP_FPS, fps)
         self.info = _read_info(self._capture)
+        self.granted = self._granted(width, height, fps, fourcc)
         self._pace = 1.0 / self.info.fps if isinstance(source, str) and Path(source).is_file() else 0.0
         self._lock = threading.Condition()
         self._frame: np.ndarray | None = None
@@ -169,6 +185,20 @@ class LiveSource:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._grab, name="stylecam-capture", daemon=True)
         self._thread.start()
+
+    def _granted(self, width: int | None, height: int | None, fps: float | None, fourcc: str | None) -> list[str]:
+        """What the camera did not grant of what was asked, read back from the driver (cameras silently pick the nearest mode)."""
+        notes = []
+        if (width and width != self.info.width) or (height and height != self.info.height):
+            notes.append(f"asked for {width or '*'}x{height or '*'}, the camera gives {self.info.width}x{self.info.height}")
+        if fps and abs(fps - self.info.fps) > 0.5:
+            notes.append(f"asked for {fps:g} fps, the camera reports {self.info.fps:g}")
+        if fourcc:
+            code = int(self._capture.get(cv2.CAP_PROP_FOURCC))
+            given = "".join(chr((code >> shift) & 0xFF) for shift in (0, 8, 16, 24)).strip("\x00")
+            if given and given.upper() != fourcc.upper():
+                notes.append(f"asked for {fourcc.upper()}, the camera gives {given}")
+        return notes
 
     def _grab(self) -> None:
         last_frame_at = time.monotonic()

@@ -18,6 +18,7 @@ from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer
 from stylecam.images import side_by_side, write_image
 from stylecam.sinks import VideoWriter
+from stylecam.virtualcam import VirtualCamera
 from stylecam.weights import load_style
 
 WINDOW = "stylecam"
@@ -30,6 +31,8 @@ KEY_HELP = (
     ("1 ... 9", "pick style by number"),
     ("c", "original and stylized side by side"),
     ("+  /  -", "bigger / finer strokes (lower / higher processing scale)"),
+    ("[  /  ]", "weaker / stronger style (blend with the original)"),
+    ("o", "original colours on / off"),
     ("s", "screenshot (PNG)"),
     ("r", "record on / off (MP4)"),
     ("f", "fullscreen on / off"),
@@ -140,6 +143,9 @@ class LiveState:
     show_help: bool = False
     fullscreen: bool = False
     fps: float = 0.0
+    strength: float = 1.0
+    keep_colors: bool = False
+    virtual_camera: str | None = None  # the device the stylized frames go to, when one is used
     recording: VideoWriter | None = None
     recording_started: float = 0.0
     message: str = ""
@@ -153,8 +159,14 @@ class LiveState:
 
 def draw_overlay(image: np.ndarray, state: LiveState) -> np.ndarray:
     lines = [f"{state.style_names[state.style_index]}  {state.fps:4.1f} fps  scale {state.scale:g}"]
+    if state.strength < 1.0:
+        lines[0] += f"  strength {state.strength:.1f}"
+    if state.keep_colors:
+        lines[0] += "  original colours"
     if state.recording is not None:
         lines[0] += "  REC"
+    if state.virtual_camera:
+        lines[0] += f"  -> {state.virtual_camera}"
     if time.monotonic() < state.message_until:
         lines.append(state.message)
     if state.show_help:
@@ -179,14 +191,30 @@ def _timestamp() -> str:
 
 
 class WebcamApp:
-    def __init__(self, source: LiveSource, stylizer: Stylizer, style_refs: list[str], start_index: int, save_dir: Path):
+    def __init__(
+        self,
+        source: LiveSource,
+        stylizer: Stylizer,
+        style_refs: list[str],
+        start_index: int,
+        save_dir: Path,
+        virtual_camera: VirtualCamera | None = None,
+    ):
         self.source = source
         self.stylizer = stylizer
         self.style_refs = style_refs
         self.save_dir = save_dir
+        self.virtual_camera = virtual_camera
         self._models: dict[int, tuple] = {}
         names = [Path(ref).stem if ref.endswith(".safetensors") else ref for ref in style_refs]
-        self.state = LiveState(style_names=names, style_index=start_index, scale=stylizer.scale)
+        self.state = LiveState(
+            style_names=names,
+            style_index=start_index,
+            scale=stylizer.scale,
+            strength=stylizer.strength,
+            keep_colors=stylizer.keep_colors,
+            virtual_camera=virtual_camera.device if virtual_camera is not None else None,
+        )
 
     def _select(self, index: int) -> None:
         index %= len(self.style_refs)
@@ -206,6 +234,23 @@ class WebcamApp:
             return
         self.stylizer.scale = self.state.scale = chosen
         self.state.say(f"{'bigger' if bigger else 'finer'} strokes (processing scale {chosen:g})")
+
+    def _change_strength(self, stronger: bool) -> None:
+        """Steps of 0.1 between 0 (the original) and 1 (the full style)."""
+        chosen = round(min(1.0, max(0.0, self.stylizer.strength + (0.1 if stronger else -0.1))), 1)
+        if chosen == self.stylizer.strength:
+            self.state.say(f"style strength already at {'full' if stronger else 'zero'}")
+            return
+        self.stylizer.strength = self.state.strength = chosen
+        self.state.say(f"style strength {chosen:.1f}")
+
+    def _toggle_colors(self) -> None:
+        self.stylizer.keep_colors = self.state.keep_colors = not self.stylizer.keep_colors
+        self.state.say("original colours" if self.state.keep_colors else "the style's colours")
+
+    def start_recording(self) -> None:
+        if self.state.recording is None:
+            self._toggle_recording()
 
     def _toggle_recording(self) -> None:
         if self.state.recording is None:
@@ -243,6 +288,12 @@ class WebcamApp:
             self._change_strokes(bigger=True)
         elif char in ("-", "_"):
             self._change_strokes(bigger=False)
+        elif char == "[":
+            self._change_strength(stronger=False)
+        elif char == "]":
+            self._change_strength(stronger=True)
+        elif char == "o":
+            self._toggle_colors()
         elif char == "s":
             path = self.save_dir / f"stylecam-{_timestamp()}-{self.state.style_names[self.state.style_index]}.png"
             write_image(path, shown)
@@ -262,10 +313,35 @@ class WebcamApp:
         """Stylize one camera frame; returns what is recorded and screenshotted (no overlay)."""
         stylized = self.stylizer.stylize(frame)
         shown = side_by_side(frame, stylized) if self.state.compare else stylized
+        if self.virtual_camera is not None:
+            self.virtual_camera.send(stylized)  # the call sees the painting, whatever the window shows
         if self.state.recording is not None:
             # The stylized frame alone: its size never changes while a recording runs.
             self.state.recording.write(stylized, timestamp=time.monotonic() - self.state.recording_started)
         return shown
+
+    def run_headless(self, report_every: float = 10.0) -> LiveState:
+        """No window: frames go to the virtual camera and/or the recording until the source ends or Ctrl-C."""
+        smoothed, last, last_report = None, time.perf_counter(), time.monotonic()
+        try:
+            while True:
+                frame = self.source.read()
+                if frame is None:
+                    if self.source.ended_reason:
+                        raise SourceError(f"{self.source.ended_reason}{self._saved_note()}")
+                    break
+                self.step(frame)
+                now = time.perf_counter()
+                rate = 1.0 / max(now - last, 1e-6)
+                last = now
+                smoothed = rate if smoothed is None else 0.9 * smoothed + 0.1 * rate
+                self.state.fps = smoothed
+                if time.monotonic() - last_report >= report_every:
+                    last_report = time.monotonic()
+                    print(f"stylecam: {self.state.fps:.1f} fps", file=sys.stderr)
+        finally:
+            self._stop_recording()
+        return self.state
 
     def run(self) -> LiveState:
         _point_qt_at_system_fonts()
