@@ -211,6 +211,36 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--overwrite", action="store_true", help="replace OUTPUT and its PNG if they exist")
     demo.set_defaults(handler=cmd_demo)
 
+    imported = commands.add_parser(
+        "import",
+        help="convert a pytorch/examples fast_neural_style model (candy.pth, mosaic.pth...) into a style file",
+        parents=[debug],
+        description="Convert a checkpoint of the pytorch/examples fast_neural_style recipe into a stylecam style file. "
+        "The file is read with torch.load(weights_only=True): tensors only, so it cannot run code.",
+    )
+    imported.add_argument(
+        "model", type=Path, metavar="MODEL.pth", help="the checkpoint (a state_dict, possibly wrapped or from DataParallel)"
+    )
+    imported.add_argument("--name", help="style name (default: the file's name without .pth)")
+    imported.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder for the style file (default: your styles folder, see `stylecam styles`)",
+    )
+    imported.add_argument("--overwrite", action="store_true", help="replace an existing style file of that name")
+    imported.add_argument(
+        "--default-scale", type=_scale, default=1.0, help="processing scale the style suggests to the runtime (default: %(default)s)"
+    )
+    credit = imported.add_argument_group("style image credit (recorded as unknown where not given)")
+    credit.add_argument("--title", help="title of the painting")
+    credit.add_argument("--artist")
+    credit.add_argument("--year")
+    credit.add_argument("--licence")
+    credit.add_argument("--credit", help="where the painting's image comes from (default: imported from MODEL.pth)")
+    imported.set_defaults(handler=cmd_import)
+
     # The recipe's options are parsed by the recipe itself (`stylecam train --help`), so the
     # runtime's parser never imports it: the webcam starts without loading Lightning.
     # Listed for --help only: main() hands `stylecam train ...` to the recipe's own parser.
@@ -278,6 +308,19 @@ def cmd_styles(args: argparse.Namespace) -> int:
         about = f"{row['title']}, {row['artist']} ({row['licence']})" if "error" not in row else f"UNUSABLE: {row['error']}"
         print(f"{number:>2} {marker} {row['name']:<18} {about}")
     print(f"(* default; looked up in {', '.join(str(folder) for folder in weights_dirs())}: the first file of a name wins)")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from stylecam.importer import ImportCredit, import_model, lookup_note
+
+    credit = ImportCredit(title=args.title, artist=args.artist, year=args.year, licence=args.licence, credit=args.credit)
+    path = import_model(args.model, args.name, args.out, args.overwrite, credit, args.default_scale)
+    print(f"stylecam: imported {args.model} as style '{path.stem}'", file=sys.stderr)
+    note = lookup_note(path)
+    if note:
+        print(f"stylecam: note: {note}", file=sys.stderr)
+    print(path)  # alone on stdout, for scripts
     return 0
 
 
