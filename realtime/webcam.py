@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +207,14 @@ class WebcamApp:
         self.save_dir = save_dir
         self.virtual_camera = virtual_camera
         self._models: dict[int, tuple] = {}
+        # run() stylizes in a worker thread: the newest result is handed over under a lock, and
+        # the recording, which keys open and close, is written under another.
+        self._shown: np.ndarray | None = None
+        self._shown_count = 0
+        self._shown_lock = threading.Lock()
+        self._recording_lock = threading.RLock()
+        self._worker_done = threading.Event()
+        self._worker_error: BaseException | None = None
         names = [Path(ref).stem if ref.endswith(".safetensors") else ref for ref in style_refs]
         self.state = LiveState(
             style_names=names,
@@ -253,6 +262,10 @@ class WebcamApp:
             self._toggle_recording()
 
     def _toggle_recording(self) -> None:
+        with self._recording_lock:
+            self._toggle_recording_locked()
+
+    def _toggle_recording_locked(self) -> None:
         if self.state.recording is None:
             path = self.save_dir / f"stylecam-{_timestamp()}.mp4"
             self.state.recording = VideoWriter(path, fps=None)
@@ -262,13 +275,15 @@ class WebcamApp:
             self._stop_recording()
 
     def _stop_recording(self) -> None:
-        if self.state.recording is not None:
+        with self._recording_lock:
+            if self.state.recording is None:
+                return
             path = self.state.recording.close()
             self.state.recording = None
             self.state.saved.append(str(path))
             self.state.say(f"recording saved: {path}")
 
-    def handle_key(self, key: int, shown: np.ndarray) -> bool:
+    def handle_key(self, key: int, shown: np.ndarray | None) -> bool:
         """Apply one key press; False means quit."""
         if key < 0:
             return True
@@ -294,6 +309,8 @@ class WebcamApp:
             self._change_strength(stronger=True)
         elif char == "o":
             self._toggle_colors()
+        elif char == "s" and shown is None:
+            self.state.say("no frame yet to save")
         elif char == "s":
             path = self.save_dir / f"stylecam-{_timestamp()}-{self.state.style_names[self.state.style_index]}.png"
             write_image(path, shown)
@@ -315,9 +332,10 @@ class WebcamApp:
         shown = side_by_side(frame, stylized) if self.state.compare else stylized
         if self.virtual_camera is not None:
             self.virtual_camera.send(stylized)  # the call sees the painting, whatever the window shows
-        if self.state.recording is not None:
-            # The stylized frame alone: its size never changes while a recording runs.
-            self.state.recording.write(stylized, timestamp=time.monotonic() - self.state.recording_started)
+        with self._recording_lock:
+            if self.state.recording is not None:
+                # The stylized frame alone: its size never changes while a recording runs.
+                self.state.recording.write(stylized, timestamp=time.monotonic() - self.state.recording_started)
         return shown
 
     def run_headless(self, report_every: float = 10.0) -> LiveState:
@@ -343,23 +361,13 @@ class WebcamApp:
             self._stop_recording()
         return self.state
 
-    def run(self) -> LiveState:
-        _point_qt_at_system_fonts()
+    def _produce(self, stop: threading.Event) -> None:
+        """The worker thread of ``run``: frames in, stylized frames out, as fast as the network goes."""
+        smoothed, last = None, time.perf_counter()
         try:
-            # Resizable, aspect kept, no toolbar: the keys are the interface.
-            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
-        except cv2.error as error:
-            raise DisplayError(f"cannot open a window ({str(error).strip().splitlines()[-1]})") from error
-        smoothed = None
-        window_shape = None
-        screen = screen_size()  # side by side at 1080p is 3840 px wide: the window must still fit
-        last = time.perf_counter()
-        try:
-            while True:
+            while not stop.is_set():
                 frame = self.source.read()
                 if frame is None:
-                    if self.source.ended_reason:
-                        raise SourceError(f"{self.source.ended_reason}{self._saved_note()}")
                     break
                 shown = self.step(frame)
                 now = time.perf_counter()
@@ -367,17 +375,58 @@ class WebcamApp:
                 last = now
                 smoothed = rate if smoothed is None else 0.9 * smoothed + 0.1 * rate
                 self.state.fps = smoothed
-                if shown.shape != window_shape and not self.state.fullscreen:
-                    window_shape = shown.shape  # first frame, or side by side toggled
-                    cv2.resizeWindow(WINDOW, *fit_window(shown.shape[1], shown.shape[0], screen))
-                cv2.imshow(WINDOW, draw_overlay(shown, self.state))
-                if not self.handle_key(cv2.waitKeyEx(1), shown):
+                with self._shown_lock:
+                    self._shown, self._shown_count = shown, self._shown_count + 1
+        except BaseException as error:  # handed to the window's thread, which reports it
+            self._worker_error = error
+        finally:
+            self._worker_done.set()
+
+    def run(self, poll_ms: int = 15) -> LiveState:
+        """The window. The network runs in a worker thread and the window polls keys every
+        ``poll_ms``: a slow network (1 fps on a busy CPU) must not make keys lag or get lost,
+        and OpenCV's GUI keeps only the last key pressed between two polls."""
+        _point_qt_at_system_fonts()
+        try:
+            # Resizable, aspect kept, no toolbar: the keys are the interface.
+            cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+        except cv2.error as error:
+            raise DisplayError(f"cannot open a window ({str(error).strip().splitlines()[-1]})") from error
+        window_shape = None
+        screen = screen_size()  # side by side at 1080p is 3840 px wide: the window must still fit
+        stop = threading.Event()
+        self._worker_done.clear()
+        worker = threading.Thread(target=self._produce, args=(stop,), name="stylecam-stylize", daemon=True)
+        worker.start()
+        drawn, redraw = 0, False
+        try:
+            while True:
+                with self._shown_lock:
+                    shown, count = self._shown, self._shown_count
+                if shown is not None and (count != drawn or redraw or time.monotonic() < self.state.message_until + 0.1):
+                    drawn, redraw = count, False
+                    if shown.shape != window_shape and not self.state.fullscreen:
+                        window_shape = shown.shape  # first frame, or side by side toggled
+                        cv2.resizeWindow(WINDOW, *fit_window(shown.shape[1], shown.shape[0], screen))
+                    cv2.imshow(WINDOW, draw_overlay(shown, self.state))
+                key = cv2.waitKeyEx(poll_ms)
+                if key >= 0:
+                    if not self.handle_key(key, shown):
+                        break
+                    redraw = True  # a key's effect (help, overlay line) shows at once, not with the next frame
+                if self._worker_done.is_set():
                     break
-                if cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:  # closed with the mouse
+                if shown is not None and cv2.getWindowProperty(WINDOW, cv2.WND_PROP_VISIBLE) < 1:  # closed with the mouse
                     break
         finally:
+            stop.set()
+            worker.join(timeout=30)  # the frame in the network finishes first
             self._stop_recording()
             cv2.destroyAllWindows()
+        if self._worker_error is not None:
+            raise self._worker_error
+        if self.source.ended_reason:
+            raise SourceError(f"{self.source.ended_reason}{self._saved_note()}")
         return self.state
 
     def _saved_note(self) -> str:

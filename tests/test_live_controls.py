@@ -252,3 +252,56 @@ def test_headless_without_a_virtual_camera_device_is_one_line(workdir, style_fil
     code = cli.main([*argv, "--virtual-camera-backend", "stylecam-none"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("stylecam: error: no virtual camera")
+
+
+# -- the window's loop: keys are never lost to a slow network ----------------------------------
+class SlowNet(torch.nn.Module):
+    """A network that takes 0.15 s a frame, like a big style on a busy CPU."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = TransformerNet(8)
+        self.width = 8
+
+    def forward(self, x):
+        time.sleep(0.15)
+        return self.inner(x)
+
+
+def test_window_loop_applies_every_key_while_the_network_is_slow(tmp_path, monkeypatch):
+    from test_webcam import FakeCamera
+
+    from stylecam import webcam
+
+    keys = [ord("["), ord("["), ord("["), ord("["), ord("["), ord("o"), ord("r")]  # pressed within 0.1 s, while a frame is stylized
+    shown_frames = []
+    clock = {"polls": 0}
+
+    def wait_key(ms):
+        clock["polls"] += 1
+        time.sleep(ms / 1000)
+        if clock["polls"] == 3 and keys:
+            return keys.pop(0)
+        if clock["polls"] > 3 and keys:
+            return keys.pop(0)
+        if not keys and clock["polls"] > 60:
+            return ord("q")
+        return -1
+
+    for name in ("namedWindow", "resizeWindow", "destroyAllWindows", "setWindowProperty"):
+        monkeypatch.setattr(webcam.cv2, name, lambda *a, **k: None)
+    monkeypatch.setattr(webcam.cv2, "imshow", lambda name, image: shown_frames.append(image))
+    monkeypatch.setattr(webcam.cv2, "waitKeyEx", wait_key)
+    monkeypatch.setattr(webcam.cv2, "getWindowProperty", lambda *a: 1.0)
+    monkeypatch.setattr(webcam, "screen_size", lambda: None)
+    monkeypatch.setattr(capture.cv2, "VideoCapture", FakeCamera(delay=0.01))
+    stylizer = Stylizer(SlowNet(), torch.device("cpu"), Precision(torch.float32))
+    with LiveSource(0) as source:
+        app = WebcamApp(source, stylizer, [], 0, tmp_path)
+        app.style_refs = ["x"]
+        app.state.style_names = ["x"]
+        state = app.run(poll_ms=5)
+    assert stylizer.strength == pytest.approx(0.5) and stylizer.keep_colors  # all seven keys arrived
+    monkeypatch.undo()  # the real cv2.VideoCapture again, to read the recording back
+    assert len(state.saved) == 1 and probe(tmp_path / state.saved[0].split("/")[-1])["frames"] >= 1  # recording finished on quit
+    assert len(shown_frames) >= 2
