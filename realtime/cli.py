@@ -105,6 +105,18 @@ def _seconds_list(text: str) -> list[float]:
     return values
 
 
+def _steady_strength(text: str) -> float:
+    from stylecam.steady import MAX_STRENGTH
+
+    try:
+        value = float(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"must be a number, got '{text}'") from error
+    if not (math.isfinite(value) and 0 <= value <= MAX_STRENGTH):
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to {MAX_STRENGTH:g}, got {text}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """argparse type for counts and sizes (the recipe's options use it too)."""
     try:
@@ -141,7 +153,33 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_argument("--batch", type=positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
     video.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     video.add_argument("--quiet", action="store_true", help="no progress bar")
+    video.add_argument(
+        "--steady",
+        action="store_true",
+        help="less flicker: blend each frame with the previous one moved by the input's optical flow (not where it moves too fast)",
+    )
+    video.add_argument(
+        "--steady-strength",
+        type=_steady_strength,
+        default=None,
+        metavar="S",
+        help="weight of the previous frame for --steady, 0 to 0.95 (default: 0.6; implies --steady)",
+    )
+    video.add_argument(
+        "--flicker", action="store_true", help="also measure the warping error of the result and of the input (see `stylecam flicker`)"
+    )
     video.set_defaults(handler=cmd_video)
+
+    flicker = commands.add_parser(
+        "flicker", help="measure flicker: the warping error of a stylized video, with the motion of its original", parents=[debug]
+    )
+    flicker.add_argument("original", type=Path, metavar="IN", help="the original video (its optical flow is used)")
+    flicker.add_argument(
+        "stylized", type=Path, metavar="OUT", help="the stylized video: same frame count; resized to IN's size if it differs"
+    )
+    flicker.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    flicker.add_argument("--quiet", action="store_true", help="no progress bar")
+    flicker.set_defaults(handler=cmd_flicker)
 
     image = commands.add_parser("image", help="stylize photos (files or folders)", parents=[runtime, debug])
     image.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="image files or folders of images")
@@ -326,12 +364,22 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_video(args: argparse.Namespace) -> int:
     from stylecam.loops import convert_video
+    from stylecam.steady import DEFAULT_STRENGTH
 
     _check_video_output(args.output, [args.input], args.overwrite)
     style, stylizer = _load_stylizer(args)
     batch = args.batch or stylizer.default_batch()
+    steady = args.steady_strength if args.steady_strength is not None else (DEFAULT_STRENGTH if args.steady else None)
     report = convert_video(
-        args.input, args.output, stylizer, style.name, batch_size=batch, show_progress=not args.quiet, overwrite=args.overwrite
+        args.input,
+        args.output,
+        stylizer,
+        style.name,
+        batch_size=batch,
+        show_progress=not args.quiet,
+        overwrite=args.overwrite,
+        steady=steady,
+        measure_flicker=args.flicker,
     )
     if report.ended_early:
         print(
@@ -344,6 +392,33 @@ def cmd_video(args: argparse.Namespace) -> int:
     else:
         speed = f"{report.fps:.1f} fps, {report.device}, style {style.name}"
         print(f"wrote {args.output}: {report.frames} frames in {report.seconds:.1f} s ({speed})", file=sys.stderr)
+    if args.flicker and not args.json:
+        from stylecam.flicker import format_error
+
+        print(
+            f"warping error: {format_error(report.warping_error)} (input, the floor: {format_error(report.warping_error_input)}; "
+            "frames as written, before encoding)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_flicker(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from stylecam.capture import open_video_file
+    from stylecam.flicker import measure_files, print_summary
+
+    # A clear error for a bad file before any work; the original's header count sizes the progress bar.
+    capture, info, _ = open_video_file(args.original)
+    capture.release()
+    open_video_file(args.stylized)[0].release()
+    with tqdm(total=info.frame_count, unit="frame", desc="flicker", disable=args.quiet, file=sys.stderr, dynamic_ncols=True) as bar:
+        report = measure_files(args.original, args.stylized, on_frame=bar.update)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print_summary(report)
     return 0
 
 

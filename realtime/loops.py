@@ -32,6 +32,10 @@ class ConversionReport:
     style: str
     scale: float
     frames_announced: int | None = None  # the container header's count: a hint, sometimes wrong
+    steady: float | None = None  # the SteadyFilter strength, when --steady was on
+    warping_error: float | None = None  # with --flicker: of the frames written (before encoding), see stylecam.flicker
+    warping_error_input: float | None = None  # with --flicker: of the input frames, the floor
+    flicker_pairs: int | None = None  # with --flicker: frame pairs measured
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -55,9 +59,17 @@ def convert_video(
     batch_size: int = 1,
     show_progress: bool = True,
     overwrite: bool = False,
+    steady: float | None = None,
+    measure_flicker: bool = False,
 ) -> ConversionReport:
-    """Stylize every frame of ``src`` into ``dst`` (same size, frame count and rate; audio kept)."""
+    """Stylize every frame of ``src`` into ``dst`` (same size, frame count and rate; audio kept).
+
+    ``steady``: a SteadyFilter strength (0 to 0.95) that blends each frame with the previous one
+    along the input's motion, against flicker. ``measure_flicker``: compute the warping error of
+    the frames written and of the input (stylecam.flicker) on the way; costs some time per frame.
+    """
     started = time.perf_counter()
+    after = _FrameSteps(steady, measure_flicker)
     with (
         VideoFileSource(src) as source,
         VideoWriter(dst, fps=source.info.fps, audio_from=src, overwrite=overwrite, time_base=source.time_base) as writer,
@@ -68,8 +80,8 @@ def convert_video(
             for item in source:
                 pending.append(item)
                 if len(pending) == batch_size:
-                    _flush(pending, stylizer, writer, bar)
-            _flush(pending, stylizer, writer, bar)
+                    _flush(pending, stylizer, writer, bar, after)
+            _flush(pending, stylizer, writer, bar, after)
             bar.total = bar.n  # the bar ends at 100% whatever the header announced
             bar.refresh()
     seconds = time.perf_counter() - started
@@ -87,10 +99,38 @@ def convert_video(
         style=style_name,
         scale=stylizer.scale,
         frames_announced=info.frame_count,
+        steady=steady,
+        **after.flicker_figures(),
     )
 
 
-def _flush(pending: list[tuple[np.ndarray, float | None]], stylizer: Stylizer, writer: VideoWriter, bar: tqdm) -> None:
+class _FrameSteps:
+    """What happens to each stylized frame before it is written: --steady, then --flicker on what is written."""
+
+    def __init__(self, steady: float | None, measure_flicker: bool):
+        # Imported here: a plain conversion does not load the flow code.
+        from stylecam.flicker import WarpingError
+        from stylecam.steady import SteadyFilter
+
+        self.steady = SteadyFilter(steady) if steady else None
+        self.meter = WarpingError() if measure_flicker else None
+
+    def __call__(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
+        if self.steady is not None:
+            stylized = self.steady.apply(original, stylized)
+        if self.meter is not None:
+            self.meter.add(original, stylized)
+        return stylized
+
+    def flicker_figures(self) -> dict:
+        if self.meter is None:
+            return {}
+        return {"warping_error": self.meter.output_error, "warping_error_input": self.meter.input_error, "flicker_pairs": self.meter.pairs}
+
+
+def _flush(
+    pending: list[tuple[np.ndarray, float | None]], stylizer: Stylizer, writer: VideoWriter, bar: tqdm, after: _FrameSteps | None = None
+) -> None:
     if not pending:
         return
     frames = [frame for frame, _ in pending]
@@ -98,8 +138,8 @@ def _flush(pending: list[tuple[np.ndarray, float | None]], stylizer: Stylizer, w
         outputs = [stylizer.stylize(frame) for frame in frames]
     else:
         outputs = list(stylizer.stylize_batch(np.stack(frames)))
-    for output, (_, seconds) in zip(outputs, pending, strict=True):
-        writer.write(output, timestamp=seconds)
+    for output, (frame, seconds) in zip(outputs, pending, strict=True):
+        writer.write(after(frame, output) if after is not None else output, timestamp=seconds)
     bar.update(len(pending))
     # The header's frame count is only a hint: once it is passed, drop the total rather
     # than show a bar beyond 100 % with a negative ETA.

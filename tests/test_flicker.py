@@ -1,0 +1,180 @@
+"""Flicker: the warping error (stylecam.flicker), the steadying filter (stylecam.steady) and their commands."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import write_video
+from stylecam import cli
+from stylecam.flicker import WarpingError
+from stylecam.steady import SteadyFilter, moving_texture
+
+WIDTH, HEIGHT = 160, 120
+
+
+def run_cli(*argv, capsys):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *fragments):
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("stylecam: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def measure(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> WarpingError:
+    meter = WarpingError()
+    for original, stylized in zip(inputs, outputs, strict=True):
+        meter.add(original, stylized)
+    return meter
+
+
+def noisy(frames: list[np.ndarray], sigma: float = 12.0, seed: int = 0) -> list[np.ndarray]:
+    """A stand-in for a flickering stylization: the frame with fresh noise every time."""
+    rng = np.random.default_rng(seed)
+    return [np.clip(frame + rng.normal(0, sigma, frame.shape), 0, 255).astype(np.uint8) for frame in frames]
+
+
+# -- the measure ---------------------------------------------------------------------------------
+def test_static_clip_scores_about_zero():
+    clip = moving_texture(WIDTH, HEIGHT, 1) * 6
+    meter = measure(clip, clip)
+    assert meter.pairs == 5
+    assert meter.input_error < 1e-6 and meter.output_error < 1e-6
+
+
+def test_translated_texture_is_explained_by_the_flow():
+    clip = moving_texture(WIDTH, HEIGHT, 10, step=2)
+    meter = measure(clip, clip)
+    unwarped = np.mean([((a / 255.0 - b / 255.0) ** 2).mean() for a, b in zip(clip, clip[1:], strict=False)])
+    assert meter.pairs == 9
+    assert meter.input_error < 2e-4
+    assert meter.input_error < unwarped / 20  # the flow found the 2 px per frame
+
+
+def test_shuffled_frames_score_high():
+    clip = moving_texture(WIDTH, HEIGHT, 12, step=2)
+    order = [0, 7, 3, 10, 5, 1, 11, 8, 2, 6, 9, 4]  # no two neighbours stay neighbours
+    meter = measure(clip, [clip[index] for index in order])
+    assert meter.output_error > 0.005
+    assert meter.ratio > 30
+
+
+def test_output_of_another_size_is_compared_at_the_inputs_size():
+    clip = moving_texture(WIDTH, HEIGHT, 6, step=2)
+    larger = [cv2.resize(frame, (WIDTH * 2, HEIGHT * 2), interpolation=cv2.INTER_LINEAR) for frame in clip]
+    meter = measure(clip, larger)
+    assert meter.output_error == pytest.approx(meter.input_error, abs=5e-4)
+
+
+# -- the filter ----------------------------------------------------------------------------------
+def test_steady_lowers_the_warping_error_of_a_flickering_video():
+    clip = moving_texture(WIDTH, HEIGHT, 15, step=2)
+    stylized = noisy(clip)
+    steady = SteadyFilter()
+    steadied = [steady.apply(original, frame) for original, frame in zip(clip, stylized, strict=True)]
+    without, with_steady = measure(clip, stylized).output_error, measure(clip, steadied).output_error
+    assert with_steady < 0.6 * without
+
+    # and the picture stays the picture: closer to the clean frames than the noisy ones are
+    def distance(frames):
+        return np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(clip[5:], frames[5:], strict=True)])
+
+    assert distance(steadied) < distance(stylized)
+
+
+def test_first_frame_and_a_reset_pass_the_stylized_frame_through():
+    clip = moving_texture(WIDTH, HEIGHT, 4, step=2)
+    stylized = noisy(clip)
+    steady = SteadyFilter()
+    assert steady.apply(clip[0], stylized[0]) is stylized[0]
+    assert not np.array_equal(steady.apply(clip[1], stylized[1]), stylized[1])  # blended
+    steady.reset()
+    assert steady.apply(clip[2], stylized[2]) is stylized[2]
+
+
+def test_a_scene_cut_resets_the_filter():
+    first_scene = moving_texture(WIDTH, HEIGHT, 5, step=2, seed=0)
+    second_scene = [255 - frame for frame in moving_texture(WIDTH, HEIGHT, 5, step=2, seed=1)]
+    clip = first_scene + second_scene
+    stylized = noisy(clip)
+    steady = SteadyFilter()
+    out = [steady.apply(original, frame) for original, frame in zip(clip, stylized, strict=True)]
+    assert not np.array_equal(out[4], stylized[4])  # blending was on before the cut
+    assert np.array_equal(out[5], stylized[5])  # the first frame after the cut is the stylized frame as it is
+    assert not np.array_equal(out[6], stylized[6])  # and blending resumes within the new scene
+    assert steady.cuts == 1
+
+
+def test_fast_motion_is_not_blended():
+    """Where the warped previous input does not match the current input, the stylized frame is kept: no ghost."""
+    background = np.full((HEIGHT, WIDTH, 3), 90, np.uint8)
+    clip = []
+    for index in range(4):  # a bright square jumping 40 px per frame: too fast for the flow
+        frame = background.copy()
+        frame[40:80, 10 + 40 * index : 50 + 40 * index] = 230
+        clip.append(frame)
+    stylized = noisy(clip)
+    steady = SteadyFilter(strength=0.9)
+    out = [steady.apply(original, frame) for original, frame in zip(clip, stylized, strict=True)]
+    where_it_was = (slice(45, 75), slice(55, 85))  # inside the square at frame 1, background at frame 2
+    ghost = np.abs(out[2][where_it_was].astype(int) - stylized[2][where_it_was]).mean()
+    assert ghost < 3
+
+
+def test_strength_out_of_range_is_refused():
+    with pytest.raises(ValueError, match="strength"):
+        SteadyFilter(strength=1.0)
+
+
+# -- the commands --------------------------------------------------------------------------------
+def test_flicker_command_json(workdir, capsys):
+    original = write_video(workdir / "in.mp4", frames=10, width=96, height=64, audio=None)
+    other_size = write_video(workdir / "out.mp4", frames=10, width=128, height=96, audio=None)
+    code, out, _ = run_cli("flicker", original, other_size, "--json", "--quiet", capsys=capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert {"warping_error", "warping_error_input", "ratio", "frames", "pairs", "analysis_size"} <= report.keys()
+    assert report["frames"] == 10 and report["analysis_size"] == [96, 64]
+    assert report["warping_error"] >= 0 and report["warping_error_input"] >= 0
+    code, out, _ = run_cli("flicker", original, original, "--quiet", capsys=capsys)
+    assert code == 0 and "warping error of" in out and "the floor" in out and "1.00x" in out
+
+
+def test_flicker_command_missing_file(workdir, capsys):
+    original = write_video(workdir / "in.mp4", frames=4, width=96, height=64, audio=None)
+    assert_one_line_error(*run_cli("flicker", original, "nope.mp4", capsys=capsys)[::2], "nope.mp4", "does not exist")
+
+
+def test_flicker_command_different_frame_counts(workdir, capsys):
+    original = write_video(workdir / "in.mp4", frames=12, width=96, height=64, audio=None)
+    shorter = write_video(workdir / "out.mp4", frames=8, width=96, height=64, audio=None)
+    code, _, err = run_cli("flicker", original, shorter, "--quiet", capsys=capsys)
+    assert_one_line_error(code, err, "12 frames", "has 8")
+
+
+def test_video_steady_and_flicker_summary(workdir, style_file, capsys):
+    original = write_video(workdir / "in.mp4", frames=8, width=96, height=64, audio=None)
+    code, out, _ = run_cli(
+        "video", original, "-o", "out.mp4", "--style", style_file, "--steady", "--flicker", "--json", "--quiet", capsys=capsys
+    )
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["steady"] == pytest.approx(0.6)
+    assert summary["warping_error"] > 0 and summary["warping_error_input"] >= 0 and summary["flicker_pairs"] >= 1
+
+
+def test_video_steady_strength_out_of_range(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["video", "in.mp4", "-o", "out.mp4", "--steady-strength", "2"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1 and "--steady-strength" in lines[0] and "0.95" in lines[0]
