@@ -19,6 +19,7 @@ from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer
 from stylecam.images import side_by_side, write_image
 from stylecam.sinks import VideoWriter
+from stylecam.steady import SteadyFilter
 from stylecam.virtualcam import VirtualCamera
 from stylecam.weights import load_style
 
@@ -34,6 +35,7 @@ KEY_HELP = (
     ("+  /  -", "bigger / finer strokes (lower / higher processing scale)"),
     ("[  /  ]", "weaker / stronger style (blend with the original)"),
     ("o", "original colours on / off"),
+    ("d", "steady (less flicker) on / off"),
     ("s", "screenshot (PNG)"),
     ("r", "record on / off (MP4)"),
     ("f", "fullscreen on / off"),
@@ -146,6 +148,7 @@ class LiveState:
     fps: float = 0.0
     strength: float = 1.0
     keep_colors: bool = False
+    steady: bool = False
     virtual_camera: str | None = None  # the device the stylized frames go to, when one is used
     recording: VideoWriter | None = None
     recording_started: float = 0.0
@@ -164,6 +167,8 @@ def draw_overlay(image: np.ndarray, state: LiveState) -> np.ndarray:
         lines[0] += f"  strength {state.strength:.1f}"
     if state.keep_colors:
         lines[0] += "  original colours"
+    if state.steady:
+        lines[0] += "  steady"
     if state.recording is not None:
         lines[0] += "  REC"
     if state.virtual_camera:
@@ -200,12 +205,14 @@ class WebcamApp:
         start_index: int,
         save_dir: Path,
         virtual_camera: VirtualCamera | None = None,
+        steady: bool = False,
     ):
         self.source = source
         self.stylizer = stylizer
         self.style_refs = style_refs
         self.save_dir = save_dir
         self.virtual_camera = virtual_camera
+        self.steady = SteadyFilter() if steady else None  # flow-guided blending with the previous output
         self._models: dict[int, tuple] = {}
         # run() stylizes in a worker thread: the newest result is handed over under a lock, and
         # the recording, which keys open and close, is written under another.
@@ -222,6 +229,7 @@ class WebcamApp:
             scale=stylizer.scale,
             strength=stylizer.strength,
             keep_colors=stylizer.keep_colors,
+            steady=steady,
             virtual_camera=virtual_camera.device if virtual_camera is not None else None,
         )
 
@@ -231,6 +239,8 @@ class WebcamApp:
             self._models[index] = load_style(self.style_refs[index])
         style, model = self._models[index]
         self.stylizer.set_model(model)
+        if self.steady is not None:
+            self.steady.reset()  # never blend the old style into the new one
         self.state.style_index = index
         self.state.say(f"style: {style.name}")
 
@@ -256,6 +266,11 @@ class WebcamApp:
     def _toggle_colors(self) -> None:
         self.stylizer.keep_colors = self.state.keep_colors = not self.stylizer.keep_colors
         self.state.say("original colours" if self.state.keep_colors else "the style's colours")
+
+    def _toggle_steady(self) -> None:
+        self.steady = None if self.steady is not None else SteadyFilter()
+        self.state.steady = self.steady is not None
+        self.state.say("steady: less flicker" if self.state.steady else "steady off")
 
     def start_recording(self) -> None:
         if self.state.recording is None:
@@ -309,6 +324,8 @@ class WebcamApp:
             self._change_strength(stronger=True)
         elif char == "o":
             self._toggle_colors()
+        elif char == "d":
+            self._toggle_steady()
         elif char == "s" and shown is None:
             self.state.say("no frame yet to save")
         elif char == "s":
@@ -329,6 +346,9 @@ class WebcamApp:
     def step(self, frame: np.ndarray) -> np.ndarray:
         """Stylize one camera frame; returns what is recorded and screenshotted (no overlay)."""
         stylized = self.stylizer.stylize(frame)
+        steady = self.steady  # read once: the window thread may switch it off meanwhile
+        if steady is not None:
+            stylized = steady.apply(frame, stylized)
         shown = side_by_side(frame, stylized) if self.state.compare else stylized
         if self.virtual_camera is not None:
             self.virtual_camera.send(stylized)  # the call sees the painting, whatever the window shows

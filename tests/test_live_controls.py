@@ -305,3 +305,26 @@ def test_window_loop_applies_every_key_while_the_network_is_slow(tmp_path, monke
     monkeypatch.undo()  # the real cv2.VideoCapture again, to read the recording back
     assert len(state.saved) == 1 and probe(tmp_path / state.saved[0].split("/")[-1])["frames"] >= 1  # recording finished on quit
     assert len(shown_frames) >= 2
+
+
+def test_steady_key_blends_with_the_previous_output(tmp_path, monkeypatch):
+    from test_webcam import FakeCamera
+
+    make_style(tmp_path / "s0.safetensors", name="s0")
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(tmp_path))
+    monkeypatch.setattr(capture.cv2, "VideoCapture", FakeCamera())
+    rng = np.random.default_rng(0)
+    still = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    with LiveSource(0) as source:
+        app = WebcamApp(source, _stylizer(), ["s0"], 0, tmp_path)
+        app._select(0)
+        plain = app.step(still)
+        app.handle_key(ord("d"), plain)
+        assert app.state.steady and "steady" in app.state.message
+        app.step(still)
+        noisy = np.clip(still.astype(int) + rng.integers(-12, 13, still.shape), 0, 255).astype(np.uint8)
+        jitter_plain = np.abs(app.stylizer.stylize(noisy).astype(int) - plain).mean()
+        jitter_steady = np.abs(app.step(noisy).astype(int) - plain).mean()
+        assert jitter_steady < jitter_plain  # the noise of a still scene moves the picture less
+        app.handle_key(ord("d"), plain)
+        assert app.steady is None and not app.state.steady
