@@ -1,24 +1,56 @@
-"""``stylecam bench``: end-to-end and model-only speed, next to the classic per-frame loop.
+"""``stylecam bench``: speed of the network by back end, of a file conversion, of the webcam loop
+and (with --train) of a training step, as one JSON object.
 
-Both loops run in one process on the same machine, so their ratio means something even on
-a busy or shared machine; absolute numbers belong with the hardware line printed beside them.
+Everything runs in one process on the same machine, so ratios mean something even on a busy or
+shared machine; absolute numbers belong with the hardware line printed beside them.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.metadata
+import statistics
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from stylecam.backends import choose_precision, make_backend, onnxruntime_available, resolve_backend
+from stylecam.capture import LiveSource
 from stylecam.devices import hardware_line
+from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer, processing_size
 from stylecam.loops import convert_video
 from stylecam.sinks import VideoWriter
+
+PARTS = ("model", "file", "webcam", "train")
+DEFAULT_SIZE = (1920, 1080)  # of the clip made up when no input is given
+SYNTHETIC_FPS = 30.0
+
+
+@dataclass
+class BenchSettings:
+    input: str | None  # None: a synthetic clip made at ``size``
+    size: tuple[int, int] | None  # (width, height) the frames are resized to; None: the input's own
+    frames: int
+    batch: int
+    backends: list[str]  # for the model alone
+    precisions: list[str]  # for the model alone; "auto": each back end's own
+    repeats: int  # timed calls of the model alone, after its first
+    parts: list[str]
+    train_size: int = 256
+    train_batch: int = 16
+    train_steps: int = 5
+    vgg_weights: str | None = None  # None: random weights (the same work as ImageNet's)
+
+
+def default_backends(device: torch.device) -> list[str]:
+    """Every back end that can run on device."""
+    return ["eager", "compile", *(["onnx"] if device.type == "cpu" and onnxruntime_available() else [])]
 
 
 def _sync(device: torch.device) -> None:
@@ -26,6 +58,86 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+# -- the clip ----------------------------------------------------------------------------------
+def prepare_clip(settings: BenchSettings, dst: Path) -> tuple[int, float]:
+    """The first ``frames`` frames of the input (or a synthetic scene), resized to ``size``, in a new
+    file that every part reads. Returns (frames, frame rate)."""
+    if settings.input is None:
+        from stylecam.demo import _demo_frame
+
+        width, height = settings.size or DEFAULT_SIZE
+        with VideoWriter(dst, fps=SYNTHETIC_FPS) as writer:
+            for index in range(settings.frames):
+                writer.write(_demo_frame(index, settings.frames, width, height))
+        return settings.frames, SYNTHETIC_FPS
+    capture = cv2.VideoCapture(settings.input)
+    fps = capture.get(cv2.CAP_PROP_FPS) or SYNTHETIC_FPS
+    copied = 0
+    with VideoWriter(dst, fps=fps) as writer:
+        while copied < settings.frames:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            if settings.size is not None and (frame.shape[1], frame.shape[0]) != settings.size:
+                frame = cv2.resize(frame, settings.size, interpolation=cv2.INTER_AREA)
+            writer.write(frame)
+            copied += 1
+    capture.release()
+    return copied, fps
+
+
+def _first_frame(clip: Path) -> np.ndarray:
+    capture = cv2.VideoCapture(str(clip))
+    ok, frame = capture.read()
+    capture.release()
+    if not ok:
+        raise StylecamError(f"the bench clip {clip} has no readable frame")
+    return frame
+
+
+# -- the model alone ---------------------------------------------------------------------------
+@torch.inference_mode()
+def time_model(
+    model: torch.nn.Module, device: torch.device, backend: str, precision: str, work_size: tuple[int, int], batch: int, repeats: int
+) -> dict:
+    """One back end at one precision on a tensor already on the device, at the processing size."""
+    work_h, work_w = work_size
+    entry: dict = {"backend": backend, "precision": precision, "processing_size": f"{work_w}x{work_h}", "batch": batch}
+    try:
+        chosen = choose_precision(device, precision, backend)
+        entry["precision"] = chosen.name
+        network = copy.deepcopy(model).to(device=device, dtype=chosen.dtype).eval()
+        runner = make_backend(backend, network, device, chosen)
+    except (StylecamError, ValueError) as error:  # onnx on CUDA, fp16 in ONNX Runtime...: reported, not fatal
+        entry["error"] = str(error)
+        return entry
+    if runner.name != backend:
+        entry["runs"] = runner.name  # what auto chose
+    x = torch.rand(batch, 3, work_h, work_w, device=device, dtype=chosen.dtype)
+    runner(x)  # the first call: compiles, autotunes, or picks cuDNN algorithms; timed by the back end
+    _sync(device)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        runner(x)
+    _sync(device)
+    per_frame = (time.perf_counter() - started) / repeats / batch
+    entry.update(
+        ms_per_frame=_rounded(per_frame * 1000),
+        fps=_rounded(1 / per_frame),
+        first_call_ms=_rounded(runner.first_call_ms, 1),
+        setup_ms=_rounded(runner.setup_ms, 1),
+        repeats=repeats,
+    )
+    if runner.fell_back:
+        entry["fell_back"] = runner.fell_back
+    return entry
+
+
+# -- a file, end to end -----------------------------------------------------------------------
 @torch.inference_mode()
 def classic_loop(src: Path, dst: Path, model: torch.nn.Module, device: torch.device, frames: int) -> float:
     """The loop of the classic examples: float32 on the CPU, upload, fp32, download, mp4v. Returns fps."""
@@ -44,58 +156,170 @@ def classic_loop(src: Path, dst: Path, model: torch.nn.Module, device: torch.dev
             writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), 30, (frame.shape[1], frame.shape[0]))
         writer.write(cv2.cvtColor(y, cv2.COLOR_RGB2BGR))
         done += 1
-    writer.release()
+    if writer is not None:
+        writer.release()
     capture.release()
     return done / (time.perf_counter() - started)
 
 
-@torch.inference_mode()
-def model_only(stylizer: Stylizer, height: int, width: int, repeats: int) -> float:
-    """Milliseconds per frame for the network alone, at its processing size, on a tensor already on the device."""
-    work_h, work_w = processing_size(height, width, stylizer.scale)
-    x = torch.rand(1, 3, work_h, work_w, device=stylizer.device, dtype=stylizer.precision.dtype)
-    stylizer.model(x)  # warm-up: cuDNN picks its algorithms on the first call
-    _sync(stylizer.device)
+def warm_up(stylizer: Stylizer, frame: np.ndarray, batch: int) -> float:
+    """The first call at the clip's size and batch (compilation happens here); returns its milliseconds."""
     started = time.perf_counter()
-    for _ in range(repeats):
-        stylizer.model(x)
-    _sync(stylizer.device)
-    return (time.perf_counter() - started) / repeats * 1000
+    stylizer.stylize_batch(np.stack([frame] * batch))
+    return (time.perf_counter() - started) * 1000
 
 
-def trim(src: Path, dst: Path, frames: int) -> int:
-    """The first ``frames`` frames of ``src`` in a new file, so both loops read the same input."""
-    capture = cv2.VideoCapture(str(src))
-    fps = capture.get(cv2.CAP_PROP_FPS) or 30
-    copied = 0
-    with VideoWriter(dst, fps=fps) as writer:
-        while copied < frames:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            writer.write(frame)
-            copied += 1
-    capture.release()
-    return copied
-
-
-def run_bench(src: Path, stylizer: Stylizer, style_name: str, frames: int, batch_size: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix="stylecam-bench-") as workdir:
-        clip = Path(workdir) / "clip.mp4"
-        count = trim(src, clip, frames)
-        classic_model = copy.deepcopy(stylizer.model)  # classic_loop turns it to fp32
-        classic_fps = classic_loop(clip, Path(workdir) / "classic.mp4", classic_model, stylizer.device, count)
-        report = convert_video(clip, Path(workdir) / "stylecam.mp4", stylizer, style_name, batch_size=batch_size, show_progress=False)
-        model_ms = model_only(stylizer, report.height, report.width, repeats=max(3, min(20, count)))
+def time_file(clip: Path, workdir: Path, stylizer: Stylizer, style_name: str, frames: int, batch: int) -> dict:
+    classic_model = copy.deepcopy(stylizer.model)  # classic_loop turns it to fp32
+    classic_fps = classic_loop(clip, workdir / "classic.mp4", classic_model, stylizer.device, frames)
+    report = convert_video(clip, workdir / "stylecam.mp4", stylizer, style_name, batch_size=batch, show_progress=False)
     return {
-        "hardware": hardware_line(stylizer.device),
-        "frames": count,
-        "size": f"{report.width}x{report.height}",
-        "classic_loop_fps": round(classic_fps, 2),
+        "frames": report.frames,
+        "classic_loop_fps": _rounded(classic_fps),
         "stylecam_fps": report.fps,
-        "speedup": round(report.fps / classic_fps, 2) if classic_fps else None,
-        "model_only_ms": round(model_ms, 2),
-        "precision": stylizer.precision.name,
-        "scale": stylizer.scale,
-        "batch": batch_size,
+        "speedup": _rounded(report.fps / classic_fps) if classic_fps else None,
     }
+
+
+# -- the webcam loop ----------------------------------------------------------------------------
+def time_webcam(clip: Path, stylizer: Stylizer) -> dict:
+    """The clip played as a camera (at its frame rate, newest frame only) into the stylizer, as
+    the webcam window runs it, without the window. Latency: from a frame's capture to its stylized
+    frame, in milliseconds and in frames of the source's rate."""
+    latencies = []
+    with LiveSource(str(clip)) as source:
+        rate = source.info.fps
+        first_read = first_number = None
+        done = 0.0
+        while (frame := source.read()) is not None:
+            if first_read is None:
+                first_read, first_number = time.perf_counter(), source.frame_number
+            # The file is paced to its rate from its first frame: that dates every later one.
+            captured_at = first_read + (source.frame_number - first_number) / rate
+            stylizer.stylize(frame)
+            done = time.perf_counter()
+            latencies.append(done - captured_at)
+        captured = source.frame_number
+    if not latencies:
+        raise StylecamError(f"the bench clip {clip} gave the webcam loop no frame")
+    shown = len(latencies)
+    return {
+        "source_fps": _rounded(rate),
+        "frames_captured": captured,
+        "frames_shown": shown,
+        "frames_dropped": captured - shown,
+        "fps": _rounded(shown / max(done - first_read, 1e-9)),
+        "latency_ms_mean": _rounded(statistics.fmean(latencies) * 1000, 1),
+        "latency_ms_max": _rounded(max(latencies) * 1000, 1),
+        "latency_frames_mean": _rounded(statistics.fmean(latencies) * rate),
+        "latency_frames_max": _rounded(max(latencies) * rate),
+    }
+
+
+# -- a training step ----------------------------------------------------------------------------
+def time_training(device: torch.device, size: int, batch: int, steps: int, vgg_weights: str | None) -> dict:
+    """Images per second of the recipe's step (transformer, VGG losses, backward, Adam) at the
+    precision `stylecam train` picks. The recipe (and Lightning) is imported only here."""
+    from stylecam.train.cli import default_precision
+    from stylecam.train.config import TrainConfig
+    from stylecam.train.module import StyleTransferModule
+
+    with tempfile.TemporaryDirectory(prefix="stylecam-bench-train-") as workdir:
+        painting = Path(workdir) / "painting.png"
+        cv2.imwrite(str(painting), np.random.default_rng(0).integers(0, 256, (2 * size, 2 * size, 3), dtype=np.uint8))
+        config = TrainConfig(style_image=str(painting), vgg_weights=vgg_weights or "random", crop_size=size, batch_size=batch)
+        module = StyleTransferModule(config).to(device)
+        module.prepare_loss_network(device)
+    precision = default_precision() if device.type == "cuda" else "32"
+    autocast = precision.startswith("bf16")
+    optimizer = torch.optim.Adam(module.transformer.parameters(), lr=config.lr)
+    photos = torch.rand(batch, 3, size, size, device=device)
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            loss = module.compute_losses(photos)["loss"]
+        loss.backward()
+        optimizer.step()
+
+    started = time.perf_counter()
+    step()
+    _sync(device)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(device)
+    per_step = (time.perf_counter() - started) / steps
+    return {
+        "size": size,
+        "batch": batch,
+        "steps": steps,
+        "precision": precision,
+        "ms_per_step": _rounded(per_step * 1000, 1),
+        "images_per_s": _rounded(batch / per_step),
+        "first_step_ms": _rounded(first * 1000, 1),
+        "vgg": vgg_weights or "random weights (the same work as ImageNet's)",
+    }
+
+
+# -- all of it ----------------------------------------------------------------------------------
+def _versions() -> dict:
+    found = {"torch": torch.__version__}
+    for package in ("onnxruntime", "av", "opencv-python"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str) -> dict:
+    device = stylizer.device
+    report: dict = {"hardware": hardware_line(device), "versions": _versions()}
+    with tempfile.TemporaryDirectory(prefix="stylecam-bench-") as folder:
+        workdir = Path(folder)
+        clip = workdir / "clip.mp4"
+        frames, rate = prepare_clip(settings, clip)
+        first = _first_frame(clip)
+        height, width = first.shape[:2]
+        work_h, work_w = processing_size(height, width, stylizer.scale)
+        report["settings"] = {
+            **asdict(settings),
+            "size": f"{width}x{height}",
+            "frames": frames,
+            "source_fps": _rounded(rate),
+            "style": style_name,
+            "scale": stylizer.scale,
+            "processing_size": f"{work_w}x{work_h}",
+            "device": str(device),
+            "cpu_threads": torch.get_num_threads(),
+            "backend": resolve_backend(stylizer.backend_name, device, stylizer.precision.dtype),
+            "precision": stylizer.precision.name,
+        }
+        report["size"], report["frames"] = f"{width}x{height}", frames
+        if "model" in settings.parts:
+            report["model"] = [
+                time_model(stylizer.model, device, backend, precision, (work_h, work_w), settings.batch, settings.repeats)
+                for backend in settings.backends
+                for precision in settings.precisions
+            ]
+        if "file" in settings.parts or "webcam" in settings.parts:
+            warm = warm_up(stylizer, first, settings.batch)
+            report["first_frame"] = {
+                "backend": stylizer.backend.name,
+                "ms": _rounded(warm, 1),
+                "network_first_call_ms": _rounded(stylizer.backend.first_call_ms, 1),
+                "setup_ms": _rounded(stylizer.backend.setup_ms, 1),
+            }
+            if stylizer.backend.fell_back:
+                report["first_frame"]["fell_back"] = stylizer.backend.fell_back
+            if settings.batch > 1:
+                warm_up(stylizer, first, 1)  # the webcam's single frames
+        if "file" in settings.parts:
+            report["file"] = time_file(clip, workdir, stylizer, style_name, frames, settings.batch)
+        if "webcam" in settings.parts:
+            report["webcam"] = time_webcam(clip, stylizer)
+    if "train" in settings.parts:
+        report["train"] = time_training(device, settings.train_size, settings.train_batch, settings.train_steps, settings.vgg_weights)
+    return report

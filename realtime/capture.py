@@ -243,6 +243,12 @@ class LiveSource:
                 self.ended_reason = f"no frame for {timeout:.0f} s"
             return None
 
+    @property
+    def frame_number(self) -> int:
+        """The number (from 1, in capture order) of the frame read() last returned: the gap to the
+        next one read is how many frames were skipped; for a paced file it dates the frame."""
+        return self._delivered
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)

@@ -38,6 +38,7 @@ def _runtime_options(with_style: bool = True, top_level: bool = False) -> argpar
     top-level parser holds the defaults; a command's own copies default to SUPPRESS, so they set
     a value only when given and never overwrite one given before the command.
     """
+    from stylecam.backends import BACKENDS
     from stylecam.devices import DEVICES, PRECISIONS
     from stylecam.weights import DEFAULT_STYLE
 
@@ -62,7 +63,14 @@ def _runtime_options(with_style: bool = True, top_level: bool = False) -> argpar
         "--precision",
         default=default("auto"),
         choices=PRECISIONS,
-        help="network precision (default: fp16 on CUDA, fp32 elsewhere)",
+        help="network precision (default: on CUDA fp16 when compiled, fp32 when eager, as measured fastest; fp32 elsewhere)",
+    )
+    group.add_argument(
+        "--backend",
+        default=default("auto"),
+        choices=BACKENDS,
+        help="what runs the network: eager PyTorch, torch.compile (compiled once per frame size, cached between runs) or "
+        "ONNX Runtime (CPU; pip install 'stylecam[onnx]') (default: auto = compile on CUDA, onnx on a CPU when installed, else eager)",
     )
     group.add_argument(
         "--scale",
@@ -72,6 +80,66 @@ def _runtime_options(with_style: bool = True, top_level: bool = False) -> argpar
         f"to the frame's size; below 1 gives bigger brush strokes and more speed (default: the style's own, usually 1; at most {MAX_SCALE:g})",
     )
     return parent
+
+
+def _encoder_options() -> argparse.ArgumentParser:
+    """--crf, --preset, --encoder-threads: libx264's settings for the files written."""
+    from stylecam.sinks import X264_PRESETS, EncoderSettings
+
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("encoder (libx264)")
+    defaults = EncoderSettings()
+    group.add_argument(
+        "--crf",
+        type=_crf,
+        default=defaults.crf,
+        help=f"quality, 0-51: lower is better and bigger (default: {defaults.crf}, visually lossless)",
+    )
+    group.add_argument(
+        "--preset",
+        choices=X264_PRESETS,
+        default=defaults.preset,
+        help=f"x264 speed preset: slower presets make smaller files at the same quality (default: {defaults.preset}, keeps up on a small CPU)",
+    )
+    group.add_argument(
+        "--encoder-threads",
+        type=_non_negative_int,
+        default=defaults.threads,
+        help="encoder threads (default: 0, x264 picks about 1.5 per core)",
+    )
+    return parent
+
+
+def _encoder_settings(args: argparse.Namespace):
+    """The encoder options given, or the defaults (the quick start reaches the webcam without them)."""
+    from stylecam.sinks import EncoderSettings
+
+    defaults = EncoderSettings()
+    return EncoderSettings(
+        crf=getattr(args, "crf", defaults.crf),
+        preset=getattr(args, "preset", defaults.preset),
+        threads=getattr(args, "encoder_threads", defaults.threads),
+    )
+
+
+def _crf(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 51, got '{text}'") from error
+    if not 0 <= value <= 51:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 51, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from error
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
 
 
 def _debug_option(top_level: bool = False) -> argparse.ArgumentParser:
@@ -93,6 +161,24 @@ def _scale(text: str) -> float:
     if not (math.isfinite(value) and 0 < value <= MAX_SCALE):
         raise argparse.ArgumentTypeError(f"must be a number above 0 and at most {MAX_SCALE:g}, got {text}")
     return value
+
+
+def _frame_size(text: str) -> tuple[int, int]:
+    """argparse type for WxH, such as 1920x1080."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1920x1080, got '{text}'") from error
+    if width < 16 or height < 16:
+        raise argparse.ArgumentTypeError(f"width and height must be at least 16, got {text}")
+    return width, height
+
+
+def _name_list(text: str) -> list[str]:
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected names separated by commas, got '{text}'")
+    return names
 
 
 def _seconds_list(text: str) -> list[float]:
@@ -146,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     styles.add_argument("--json", action="store_true", help="print the list as JSON")
     styles.set_defaults(handler=cmd_styles)
 
-    video = commands.add_parser("video", help="stylize a video file (sound kept)", parents=[runtime, debug])
+    encoder = _encoder_options()
+    video = commands.add_parser("video", help="stylize a video file (sound kept)", parents=[runtime, encoder, debug])
     video.add_argument("input", type=Path, help="video file to read")
     video.add_argument("-o", "--output", type=Path, required=True, help="video file to write (.mp4, .mov or .mkv)")
     video.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
@@ -192,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     webcam = commands.add_parser(
         "webcam",
         help="live window from a camera or any OpenCV source",
-        parents=[runtime, debug],
+        parents=[runtime, encoder, debug],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="keys in the window:\n" + key_help_text(),
     )
@@ -202,10 +289,48 @@ def build_parser() -> argparse.ArgumentParser:
     webcam.add_argument("--save-dir", type=Path, default=Path("."), help="where screenshots and recordings go (default: .)")
     webcam.set_defaults(handler=cmd_webcam)
 
-    bench = commands.add_parser("bench", help="measure speed: stylecam's loop next to the classic per-frame loop", parents=[runtime, debug])
-    bench.add_argument("input", type=Path, help="video to read (its first --frames frames are used)")
-    bench.add_argument("--frames", type=positive_int, default=100, help="frames to time (default: 100)")
+    bench = commands.add_parser(
+        "bench",
+        help="measure speed as JSON: the network by back end, a file end to end (next to the classic loop), the webcam loop, training",
+        parents=[runtime, debug],
+    )
+    bench.add_argument("input", type=Path, nargs="?", help="video to read, its first --frames frames (default: a synthetic clip at --size)")
+    bench.add_argument(
+        "--size",
+        type=_frame_size,
+        default=None,
+        metavar="WxH",
+        help="resize the frames to this size (default: the input's; 1920x1080 for the synthetic clip)",
+    )
+    bench.add_argument("--frames", type=positive_int, default=100, help="frames of the clip (default: 100)")
     bench.add_argument("--batch", type=positive_int, default=None, help="frames per network call (default: 4 on CUDA, 1 elsewhere)")
+    bench.add_argument(
+        "--backends",
+        type=_name_list,
+        default=None,
+        metavar="NAME[,NAME...]",
+        help="back ends timed for the model alone (default: every one that runs here)",
+    )
+    bench.add_argument(
+        "--precisions",
+        type=_name_list,
+        default=["auto"],
+        metavar="NAME[,NAME...]",
+        help="precisions timed for the model alone (default: auto, each back end's own)",
+    )
+    bench.add_argument("--repeats", type=positive_int, default=20, help="timed calls of the model alone, after its first (default: 20)")
+    bench.add_argument(
+        "--parts",
+        type=_name_list,
+        default=["model", "file", "webcam"],
+        metavar="PART[,PART...]",
+        help="what to time: model, file, webcam, train (default: model,file,webcam)",
+    )
+    bench.add_argument("--train", action="store_true", help="time a training step too (imports the training recipe)")
+    bench.add_argument("--train-size", type=positive_int, default=256, help="training crop side (default: 256)")
+    bench.add_argument("--train-batch", type=positive_int, default=16, help="training batch (default: 16)")
+    bench.add_argument("--train-steps", type=positive_int, default=5, help="timed training steps, after a first (default: 5)")
+    bench.add_argument("--vgg-weights", default=None, help="loss-network weights for the training step (default: random, the same work)")
     bench.set_defaults(handler=cmd_bench)
 
     sheet = commands.add_parser(
@@ -303,7 +428,8 @@ def _load_stylizer(args: argparse.Namespace, default_scale: float | None = None)
 
 def _stylizer_for(style_ref: str, args: argparse.Namespace, default_scale: float | None = None):
     """The style and a Stylizer for it on the device and precision that args ask for."""
-    from stylecam.devices import pick_device, pick_precision
+    from stylecam.backends import choose_precision
+    from stylecam.devices import configure_cpu_threads, pick_device
     from stylecam.frames import Stylizer
     from stylecam.weights import load_style
 
@@ -312,7 +438,11 @@ def _stylizer_for(style_ref: str, args: argparse.Namespace, default_scale: float
     scale = args.scale if args.scale is not None else (default_scale or style.default_scale)
     if scale <= 0:
         raise StylecamError(f"--scale must be positive, got {scale:g}")
-    return style, Stylizer(model, device, pick_precision(device, args.precision), scale=scale)
+    if device.type == "cpu":
+        configure_cpu_threads()  # before the back end is built: ONNX Runtime takes the thread count then
+    backend = getattr(args, "backend", "auto")
+    precision = choose_precision(device, args.precision, backend)
+    return style, Stylizer(model, device, precision, scale=scale, style=style, backend=backend)
 
 
 def _check_video_output(output: Path, inputs: list[Path], overwrite: bool) -> None:
@@ -380,6 +510,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         steady=steady,
         measure_flicker=args.flicker,
+        encoder=_encoder_settings(args),
     )
     if report.ended_early:
         print(
@@ -423,13 +554,38 @@ def cmd_flicker(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from stylecam.bench import run_bench
+    from stylecam.backends import BACKENDS
+    from stylecam.bench import PARTS, BenchSettings, default_backends, run_bench
     from stylecam.capture import open_video_file
+    from stylecam.devices import PRECISIONS
 
-    open_video_file(args.input)[0].release()  # a clear error for a bad input before any work
+    if args.input is not None:
+        open_video_file(args.input)[0].release()  # a clear error for a bad input before any work
+    parts = list(dict.fromkeys([*args.parts, *(["train"] if args.train else [])]))
+    for names, allowed, option in (
+        (parts, PARTS, "--parts"),
+        (args.backends or [], BACKENDS, "--backends"),
+        (args.precisions, PRECISIONS, "--precisions"),
+    ):
+        unknown = [name for name in names if name not in allowed]
+        if unknown:
+            raise StylecamError(f"{option}: unknown '{unknown[0]}' (choose from {', '.join(allowed)})")
     style, stylizer = _load_stylizer(args)
-    batch = args.batch or stylizer.default_batch()
-    print(json.dumps(run_bench(args.input, stylizer, style.name, args.frames, batch), indent=2))
+    settings = BenchSettings(
+        input=str(args.input) if args.input is not None else None,
+        size=args.size,
+        frames=args.frames,
+        batch=args.batch or stylizer.default_batch(),
+        backends=args.backends or default_backends(stylizer.device),
+        precisions=args.precisions,
+        repeats=args.repeats,
+        parts=parts,
+        train_size=args.train_size,
+        train_batch=args.train_batch,
+        train_steps=args.train_steps,
+        vgg_weights=args.vgg_weights,
+    )
+    print(json.dumps(run_bench(settings, stylizer, style.name), indent=2))
     return 0
 
 
@@ -521,7 +677,9 @@ def cmd_webcam(args: argparse.Namespace) -> int:
     style, stylizer = _load_stylizer(args, default_scale=0.5 if cpu else None)
     with LiveSource(parse_source(args.source), args.width, args.height) as source:
         print(f"stylecam: {style.name} on {stylizer.device}; press h in the window for keys, q to quit", file=sys.stderr)
-        state = WebcamApp(source, stylizer, refs, index, args.save_dir).run()
+        app = WebcamApp(source, stylizer, refs, index, args.save_dir)
+        app.encoder = _encoder_settings(args)  # for the recordings
+        state = app.run()
     for path in state.saved:
         print(f"saved {path}", file=sys.stderr)
     return 0

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from stylecam.capture import VideoFileSource
 from stylecam.frames import Stylizer
 from stylecam.images import IMAGE_SUFFIXES, fit_long_side, write_image
-from stylecam.sinks import VideoWriter
+from stylecam.sinks import EncoderSettings, VideoWriter
 
 
 @dataclass
@@ -61,18 +61,20 @@ def convert_video(
     overwrite: bool = False,
     steady: float | None = None,
     measure_flicker: bool = False,
+    encoder: EncoderSettings | None = None,
 ) -> ConversionReport:
     """Stylize every frame of ``src`` into ``dst`` (same size, frame count and rate; audio kept).
 
     ``steady``: a SteadyFilter strength (0 to 0.95) that blends each frame with the previous one
     along the input's motion, against flicker. ``measure_flicker``: compute the warping error of
     the frames written and of the input (stylecam.flicker) on the way; costs some time per frame.
+    ``encoder``: libx264's crf, preset and threads (default: EncoderSettings()).
     """
     started = time.perf_counter()
     after = _FrameSteps(steady, measure_flicker)
     with (
         VideoFileSource(src) as source,
-        VideoWriter(dst, fps=source.info.fps, audio_from=src, overwrite=overwrite, time_base=source.time_base) as writer,
+        VideoWriter(dst, fps=source.info.fps, audio_from=src, overwrite=overwrite, time_base=source.time_base, encoder=encoder) as writer,
     ):
         info = source.info
         with _progress_bar(info.frame_count, show_progress, style_name) as bar:

@@ -83,17 +83,28 @@ class TransformerNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 3, H, W) RGB in [0, 1]
         height, width = x.shape[-2:]
-        if min(height, width) < MIN_SIDE:
-            raise ValueError(f"frames must be at least {MIN_SIDE}x{MIN_SIDE} pixels, got {width}x{height}")
-        pad_h = (-height) % _STRIDE
-        pad_w = (-width) % _STRIDE
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h), mode="reflect")
+        return self.body(pad_to_stride(x))[..., :height, :width]
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        """The layers alone, on sides that are multiples of 4 (no padding, no crop).
+
+        What an exporter should trace: the padding of ``forward`` depends on the frame's size, and
+        a graph traced at one size would replay that size's padding at every other.
+        """
         y = F.relu(self.in1(self.conv1(x)))
         y = F.relu(self.in2(self.conv2(y)))  # (B, 2w, H/2, W/2)
         y = F.relu(self.in3(self.conv3(y)))  # (B, 4w, H/4, W/4)
         y = self.residuals(y)
         y = F.relu(self.in4(self.deconv1(y)))  # (B, 2w, H/2, W/2)
         y = F.relu(self.in5(self.deconv2(y)))  # (B, w, H, W)
-        y = self.deconv3(y)  # (B, 3, H, W)
-        return y[..., :height, :width]
+        return self.deconv3(y)  # (B, 3, H, W)
+
+
+def pad_to_stride(x: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) -> reflection-padded at the bottom and right to sides that are multiples of 4."""
+    height, width = x.shape[-2:]
+    if min(height, width) < MIN_SIDE:
+        raise ValueError(f"frames must be at least {MIN_SIDE}x{MIN_SIDE} pixels, got {width}x{height}")
+    pad_h = (-height) % _STRIDE
+    pad_w = (-width) % _STRIDE
+    return F.pad(x, (0, pad_w, 0, pad_h), mode="reflect") if pad_h or pad_w else x

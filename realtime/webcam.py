@@ -18,7 +18,7 @@ from stylecam.capture import LiveSource, SourceError
 from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer
 from stylecam.images import side_by_side, write_image
-from stylecam.sinks import VideoWriter
+from stylecam.sinks import EncoderSettings, VideoWriter
 from stylecam.steady import SteadyFilter
 from stylecam.virtualcam import VirtualCamera
 from stylecam.weights import load_style
@@ -197,6 +197,8 @@ def _timestamp() -> str:
 
 
 class WebcamApp:
+    encoder: EncoderSettings | None = None  # x264 settings of the recordings (default: EncoderSettings())
+
     def __init__(
         self,
         source: LiveSource,
@@ -283,7 +285,7 @@ class WebcamApp:
     def _toggle_recording_locked(self) -> None:
         if self.state.recording is None:
             path = self.save_dir / f"stylecam-{_timestamp()}.mp4"
-            self.state.recording = VideoWriter(path, fps=None)
+            self.state.recording = VideoWriter(path, fps=None, encoder=self.encoder)
             self.state.recording_started = time.monotonic()
             self.state.say(f"recording to {path}")
         else:

@@ -24,6 +24,17 @@ def _no_user_styles(monkeypatch, tmp_path_factory):
     monkeypatch.setattr("stylecam.weights.USER_STYLES_DIR", tmp_path_factory.mktemp("user-styles"))
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("stylecam-cache")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_cache(monkeypatch, _session_cache):
+    """Exported ONNX graphs go to one folder per test session, never the developer's cache (shared within the session: fewer exports)."""
+    monkeypatch.setenv("STYLECAM_CACHE_DIR", str(_session_cache))
+
+
 def make_style(path: Path, name: str = "random", width: int = TEST_WIDTH, seed: int = 0, **extra) -> Path:
     torch.manual_seed(seed)
     metadata = StyleMetadata(

@@ -342,14 +342,6 @@ def test_python_dash_m_stylecam_runs_the_cli():
     assert result.returncode == 0 and "webcam" in result.stdout
 
 
-def test_bench_reports_both_loops_on_the_same_hardware(workdir, style_file, video_with_sound, capsys):
-    code, out, _ = run_cli("bench", video_with_sound, "--frames", "4", "--style", style_file, capsys=capsys)
-    report = json.loads(out)
-    assert code == 0 and report["frames"] == 4 and report["size"] == "161x119"
-    assert report["classic_loop_fps"] > 0 and report["stylecam_fps"] > 0 and report["model_only_ms"] > 0
-    assert "CPU" in report["hardware"]
-
-
 def test_a_real_process_prints_exactly_one_line_for_a_bad_video(workdir, style_file):
     # OpenCV and FFmpeg write to the C-level stderr, which capsys does not see: run a process.
     (workdir / "notes.mp4").write_text("not a video\n" * 100)
