@@ -15,6 +15,8 @@ import pytest
 import torch
 from torch import nn
 
+from stylecam.errors import StylecamError
+from stylecam.model import TransformerNet
 from stylecam.train import cli, export
 from stylecam.train.data import PhotoDataModule, UnreadableImagesWarning, random_crop
 from stylecam.train.errors import TrainingDivergedError, TrainingInputError, UnknownLayerError
@@ -474,3 +476,91 @@ def test_each_setting_is_declared_once_and_becomes_a_flag():
     config = cli.config_from_args(args)
     assert (config.style_weight, config.crop_scale, config.style_layers) == (2.5, (0.5, 0.9), {"relu2_2": 2.0})
     assert config.tv_weight == TrainConfig().tv_weight  # a flag not given keeps the field's default
+
+
+# ---- temporal stability and fine-tuning --------------------------------------------------
+def test_an_integer_shift_moves_the_image_by_that_many_pixels():
+    from stylecam.train.temporal import motion_theta, warp
+
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 16, 20)
+    none = torch.zeros(2)
+    theta = motion_theta(torch.tensor([3.0, -2.0]), torch.tensor([0.0, 1.0]), none, torch.ones(2), 16, 20)  # right 3; left 2, down 1
+    moved, valid = warp(images, theta)
+    assert torch.allclose(moved[0, :, :, 3:], images[0, :, :, :-3], atol=1e-5)
+    assert torch.allclose(moved[1, :, 1:, :-2], images[1, :, :-1, 2:], atol=1e-5)
+    assert valid[0, 0, :, :3].sum() == 0 and valid[0, 0, :, 3:].all()  # the 3 columns that came from outside are invalid
+    assert valid[1].sum() == 15 * 18
+    still, everywhere = warp(images, motion_theta(none, none, none, torch.ones(2), 16, 20))
+    assert torch.allclose(still, images, atol=1e-5) and everywhere.all()
+
+
+class _PaintedOn(nn.Module):
+    """Adds a fixed pattern that does not move with the picture: the opposite of equivariant."""
+
+    def forward(self, images):
+        ys, xs = torch.meshgrid(torch.arange(images.shape[-2]), torch.arange(images.shape[-1]), indexing="ij")
+        return images + 0.3 * torch.sin(xs * 1.3 + ys * 0.7)
+
+
+def test_the_temporal_term_is_zero_for_an_equivariant_network_and_positive_otherwise():
+    from stylecam.train.temporal import NOISE_STD, stability_losses
+
+    torch.manual_seed(0)
+    photos = torch.rand(3, 3, 32, 32) * 0.5 + 0.25  # away from 0 and 1, so clipping the noise changes little
+
+    def terms(network):
+        return stability_losses(network, photos, network(photos))
+
+    identity = terms(nn.Identity())
+    assert identity["temporal"].item() < 1e-9  # moving the input moves the output exactly
+    assert identity["noise"].item() == pytest.approx(NOISE_STD**2, rel=0.1)  # the identity passes the noise on
+    constant = terms(lambda images: torch.full_like(images, 0.5))
+    assert constant["noise"].item() < 1e-12  # a network that ignores its input ignores noise too
+    assert terms(_PaintedOn())["temporal"].item() > 1e-3
+    with torch.no_grad():
+        assert terms(TransformerNet(width=4))["temporal"].item() > 1e-6  # a random network is not equivariant
+    assert set(stability_losses(nn.Identity(), photos, photos, noise=False)) == {"temporal"}
+
+
+def test_init_from_starts_from_the_style_and_takes_its_width(tmp_path, style_image):
+    from conftest import make_style
+
+    path = make_style(tmp_path / "start.safetensors", width=6, seed=3)
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    base = ["--style-image", str(style_image), "--vgg-weights", RANDOM, "--init-from", str(path)]
+    config = cli.config_from_args(parser.parse_args(base))
+    assert config.width == 6 and config.init_from == str(path)
+    module = cli.build_module(parser.parse_args(base), config)
+    _, loaded = load_style(path)
+    frame = torch.rand(1, 3, 36, 40)
+    assert torch.equal(module.stylize(frame), loaded(frame).clamp(0, 1))  # step 0 is the loaded style
+    with pytest.raises(TrainingInputError, match="--width 4 does not fit --init-from start.safetensors, which has width 6"):
+        cli.config_from_args(parser.parse_args([*base, "--width", "4"]))
+    with pytest.raises(StylecamError, match="unknown style 'no_such_style'"):
+        cli.config_from_args(parser.parse_args(["--style-image", str(style_image), "--init-from", "no_such_style"]))
+
+
+def test_fine_tuning_with_the_stability_terms_logs_them_and_exports(tmp_path, style_image):
+    import csv
+
+    from conftest import make_style
+
+    start = make_style(tmp_path / "start.safetensors", width=4, seed=5, training={"steps": 1500})
+    data = make_photo_folder(tmp_path / "photos")
+    extra = ["--init-from", str(start), "--temporal-weight", "100", "--noise-weight", "50", "--preview-every", "0"]
+    assert cli.run(train_args(tmp_path, style_image, data, *extra)) == 0
+    rows = list(csv.DictReader((tmp_path / "run" / "logs" / "version_0" / "metrics.csv").open()))
+    temporal = [float(row["loss/temporal"]) for row in rows if row.get("loss/temporal")]
+    noise = [float(row["loss/noise"]) for row in rows if row.get("loss/noise")]
+    assert len(temporal) == STEPS and len(noise) == STEPS and all(value > 0 for value in temporal + noise)
+    style, model = load_style(tmp_path / "weights" / "tiny.safetensors")
+    training = style.metadata.training
+    assert (training["temporal_weight"], training["noise_weight"]) == (100, 50)
+    assert training["init_from"] == "start.safetensors" and len(training["init_from_sha256"]) == 64  # no trainer's folders
+    assert training["init_from_steps"] == 1500 and training["steps"] == STEPS
+    _, started = load_style(start)
+    assert any(not torch.equal(a, b) for a, b in zip(model.state_dict().values(), started.state_dict().values(), strict=True))
+    row = next(line for line in (tmp_path / "weights" / "README.md").read_text().splitlines() if line.startswith("| tiny |"))
+    assert "temporal/noise 100/50, fine-tuned from start.safetensors after its 1500 steps" in row

@@ -96,7 +96,25 @@ def default_precision() -> str:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.style_image is None:
         raise TrainingInputError("--style-image is required to train")
-    return TrainConfig.from_args(args)
+    config = TrainConfig.from_args(args)
+    if config.init_from:
+        resolve_init_from(config, width_given=getattr(args, "width", None) is not None)
+    return config
+
+
+def resolve_init_from(config: TrainConfig, width_given: bool) -> None:
+    """--init-from as the style file's path (the metadata records which file), and its width as the run's.
+
+    Checked now, not after the Trainer has started: an unknown style or a width that does not
+    fit is one line.
+    """
+    from stylecam.weights import read_metadata, resolve
+
+    path = resolve(config.init_from)  # a StyleError (one line) for an unknown name or a missing file
+    width = read_metadata(path).width
+    if width_given and config.width != width:
+        raise TrainingInputError(f"--width {config.width} does not fit --init-from {path.name}, which has width {width}")
+    config.init_from, config.width = str(path), width
 
 
 def style_name(args: argparse.Namespace, config_style_image: str) -> str:
@@ -172,8 +190,6 @@ def train_and_export(args: argparse.Namespace) -> int:
     from stylecam.train import export
     from stylecam.train.callbacks import DivergenceGuard, PreviewGrid, Throughput
     from stylecam.train.images import load_style_image
-    from stylecam.train.module import StyleTransferModule
-    from stylecam.train.vgg import load_vgg
 
     config = config_from_args(args)
     name = style_name(args, config.style_image)
@@ -186,7 +202,7 @@ def train_and_export(args: argparse.Namespace) -> int:
     workdir = args.workdir or Path("runs") / name
     pl.seed_everything(config.seed, workers=True, verbose=False)
     datamodule = build_datamodule(args, config)
-    module = StyleTransferModule(config, vgg=load_vgg(config.vgg_weights))
+    module = build_module(args, config)
     throughput = Throughput(print_every=args.log_every)
     previews = PreviewGrid(export.pick_photos(datamodule.images, 4), every=args.preview_every)
     # As often as the losses are logged, at least every 10 steps: one host sync per check.
@@ -221,6 +237,17 @@ def train_and_export(args: argparse.Namespace) -> int:
     )
     print(f"wrote {path}")
     return 0
+
+
+def build_module(args: argparse.Namespace, config: TrainConfig):
+    """The LightningModule with the loss network, started from --init-from's weights unless resuming."""
+    from stylecam.train.module import StyleTransferModule
+    from stylecam.train.vgg import load_vgg
+
+    module = StyleTransferModule(config, vgg=load_vgg(config.vgg_weights))
+    if config.init_from and args.resume is None:  # a resumed run takes its weights from the checkpoint
+        module.load_initial_weights()
+    return module
 
 
 def build_datamodule(args: argparse.Namespace, config: TrainConfig):

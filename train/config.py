@@ -96,8 +96,25 @@ class TrainConfig:
     content_layers: dict[str, float] = setting(
         help="VGG layers of the content loss, NAME:WEIGHT,...", factory=lambda: dict(DEFAULT_CONTENT_LAYERS), type=parse_layer_weights
     )
+    # Flow-free temporal stability (temporal.py), as mean squared errors in RGB in [0, 1]: one or
+    # both terms cost one more transformer pass over the batch per step (+39% of the FLOPs at
+    # 128 px crops; with both on, each takes half the batch). 0 (off) keeps the classic recipe.
+    # The wave style starts near 0.005 (motion) and 0.001 (noise); 200 and 1000 cut its flicker
+    # on vtest.avi by more than half in 66 CPU steps but tinted it green (README, "Steady video").
+    temporal_weight: float = setting(
+        0.0, "weight of the motion term: stylize(move(photo)) should equal move(stylize(photo)) for small random moves (0: off)"
+    )
+    noise_weight: float = setting(0.0, "weight of the noise term: stylize(photo + noise) should equal stylize(photo) (0: off)")
+    # Fine-tuning: a trained style starts near its optimum, so a few hundred steps of a new term
+    # (or new weights) cost minutes on a CPU instead of the hours of a run from scratch.
+    init_from: str | None = setting(
+        None,
+        "start from this style's weights (a style name or .safetensors file; the width is taken from it)",
+        group="inputs",
+        metavar="STYLE",
+    )
     # 32 is the classic network; narrower runs faster on a CPU at runtime.
-    width: int = setting(DEFAULT_WIDTH, "transformer width; 32 is the classic network", type=int)
+    width: int = setting(DEFAULT_WIDTH, "transformer width; 32 is the classic network (with --init-from: the style's)", type=int)
     # On CUDA, VGG (plain convs and ReLUs) runs channels_last, the tensor cores' layout; the
     # transformer stays NCHW, as its instance norms and reflection pads undo the layout
     # (anchors: fp16 channels_last made it slower). No effect on the CPU. Not a flag.
@@ -112,6 +129,10 @@ class TrainConfig:
             raise TrainingInputError(f"gradient clip factor must be 0 (off) or positive, got {self.grad_clip}")
         if not 0 < self.lr_final_fraction <= 1:
             raise TrainingInputError(f"lr final fraction must be in (0, 1], got {self.lr_final_fraction}")
+        if self.temporal_weight < 0 or self.noise_weight < 0:
+            raise TrainingInputError(
+                f"temporal and noise weights must be 0 (off) or positive, got {self.temporal_weight}, {self.noise_weight}"
+            )
         if self.style_size < 16:
             raise TrainingInputError(f"style size must be at least 16 pixels, got {self.style_size}")
 

@@ -20,7 +20,7 @@ from stylecam.images import find_images, save_rgb_png, square_thumbnail
 from stylecam.train.errors import TrainingInputError
 from stylecam.train.images import decode_image
 from stylecam.train.vgg import RANDOM
-from stylecam.weights import SUFFIX, USER_STYLES_DIR, StyleImageCredit, StyleMetadata, save_style
+from stylecam.weights import SUFFIX, USER_STYLES_DIR, StyleError, StyleImageCredit, StyleMetadata, read_metadata, save_style
 
 # The five paintings of the shared data set (all public domain: the artists died over 70 years ago,
 # and the works were published before 1929 — public domain in the US as well).
@@ -48,7 +48,7 @@ README_HEADER = (
     "| --- | --- | --- | --- | --- | --- | --- |\n"
 )
 # Settings that hold paths on the trainer's machine (None for vgg_weights means torchvision's own).
-PATH_SETTINGS = ("style_image", "vgg_weights")
+PATH_SETTINGS = ("style_image", "vgg_weights", "init_from")
 PREVIEW_TILE = 320  # pixels per preview tile: big enough to see strokes, small enough for git
 
 
@@ -155,10 +155,22 @@ def training_metadata(config: dict[str, Any], steps: int, minutes: float, hardwa
         "images_seen": int(steps) * int(config["batch_size"]),
         "hardware": hardware,
         "minutes": round(float(minutes), 1),
+        **init_record(config.get("init_from")),
     }
     if hardware.startswith("CPU"):
         training["note"] = CPU_NOTE
     return training
+
+
+def init_record(init_from: str | None) -> dict[str, Any]:
+    """A fine-tuned style's earlier training: the steps of the style it started from (and of that one's start)."""
+    if not init_from or not Path(init_from).is_file():  # exported elsewhere: the file name and digest remain
+        return {}
+    try:
+        earlier = read_metadata(Path(init_from)).training
+    except StyleError:
+        return {}
+    return {"init_from_steps": int(earlier.get("steps", 0)) + int(earlier.get("init_from_steps", 0))}
 
 
 def build_preview(painting: torch.Tensor, photos: list[torch.Tensor], stylized: list[torch.Tensor]) -> torch.Tensor:
@@ -191,6 +203,12 @@ def readme_row(name: str, credit: dict[str, str], training: dict[str, Any]) -> s
         f"crop {training['crop_size']}, style {training['style_size']}, batch {training['batch_size']}, "
         f"width {training['width']}, style/content/tv {training['style_weight']:g}/{training['content_weight']:g}/{training['tv_weight']:g}"
     )
+    stability = {key: training.get(f"{key}_weight", 0) for key in ("temporal", "noise")}
+    if any(stability.values()):
+        settings += ", temporal/noise " + "/".join(f"{value:g}" for value in stability.values())
+    if training.get("init_from"):
+        earlier = f" after its {training['init_from_steps']} steps" if "init_from_steps" in training else ""
+        settings += f", fine-tuned from {training['init_from']}{earlier}"
     if training.get("note"):
         settings += f" ({training['note']})"
     cells = [

@@ -17,9 +17,12 @@ import torch
 
 from stylecam.model import TransformerNet
 from stylecam.train.config import TrainConfig
+from stylecam.train.errors import TrainingInputError
 from stylecam.train.images import load_style_image
 from stylecam.train.losses import content_loss, gram, style_loss, total_variation
+from stylecam.train.temporal import stability_losses
 from stylecam.train.vgg import VGGFeatures, load_vgg
+from stylecam.weights import load_style
 
 __all__ = ["StyleTransferModule", "TrainConfig", "load_style_image"]
 
@@ -74,17 +77,34 @@ class StyleTransferModule(pl.LightningModule):
         """photos (B, 3, H, W) in [0, 1] -> the weighted loss terms and their sum."""
         config = self.config
         stylized = self.transformer(photos)  # (B, 3, H, W)
-        vgg_input = stylized
+        vgg_input, vgg_photos = stylized, photos
         if config.channels_last and photos.device.type == "cuda":
             vgg_input = stylized.contiguous(memory_format=torch.channels_last)
-            photos = photos.contiguous(memory_format=torch.channels_last)
+            vgg_photos = photos.contiguous(memory_format=torch.channels_last)
         output_features = self.vgg(vgg_input, self._feature_layers)
         with torch.no_grad():
-            input_features = self.vgg(photos, config.content_layers)
+            input_features = self.vgg(vgg_photos, config.content_layers)
         style = config.style_weight * style_loss(output_features, self.style_grams(), config.style_layers)
         content = config.content_weight * content_loss(output_features, input_features, config.content_layers)
         tv = config.tv_weight * total_variation(stylized.float())
-        return {"loss": style + content + tv, "style": style, "content": content, "tv": tv}
+        losses = {"style": style, "content": content, "tv": tv}
+        if config.temporal_weight > 0 or config.noise_weight > 0:
+            stability = stability_losses(
+                self.transformer, photos, stylized, motion=config.temporal_weight > 0, noise=config.noise_weight > 0
+            )
+            weights = {"temporal": config.temporal_weight, "noise": config.noise_weight}
+            losses.update({name: weights[name] * value for name, value in stability.items()})
+        return {"loss": sum(losses.values()), **losses}
+
+    def load_initial_weights(self) -> None:
+        """Start the transformer from the style file config.init_from (fine-tuning); its width must be the config's."""
+        style, network = load_style(self.config.init_from)
+        if network.width != self.config.width:
+            raise TrainingInputError(f"style {style.path} has width {network.width}, the run is set to width {self.config.width}")
+        try:
+            self.transformer.load_state_dict(network.state_dict())
+        except RuntimeError as error:  # another layout of the network (a future variant)
+            raise TrainingInputError(f"style {style.path} does not fit the network of this run ({str(error).splitlines()[0]})") from error
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         photos = batch.float().div(255) if batch.dtype == torch.uint8 else batch  # uint8 travels, float trains
