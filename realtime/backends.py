@@ -7,12 +7,11 @@ which is what a user waits for before the first frame (compilation included).
 
 ``auto``, by measurement (README, "Performance"):
 - CUDA: compile. An earlier session measured on an H100, 1080p: eager fp32 18.2 ms a frame,
-  eager fp16 21.8 ms (slower: the instance norms and reflection pads of an fp16 eager graph
-  cost more than the tensor cores save), compiled fp16 6.2 ms.
-- CPU: onnx when onnxruntime is installed: on the project's 2-core x86 CPU it ran a shipped style
-  at 640x480 (processing scale 0.62) in about half the time of eager PyTorch, while
-  torch.compile was slower than eager there and took half a minute to compile (``stylecam
-  bench`` measures all three). Otherwise eager.
+  eager fp16 21.8 ms (slower than fp32), compiled fp16 6.2 ms.
+- CPU: onnx when onnx and onnxruntime are installed. On the project's 2-core x86 CPU, a
+  shipped style at 640x480 (processing scale 0.62): best calls eager 289 ms, compile 250 ms,
+  onnx 248 ms; medians 544, 393 and 327 ms; with the cores busier, medians 2277, 3129 and
+  844 ms. compile also takes half a minute at its first start. Otherwise eager.
 - MPS and anything else: eager.
 """
 
@@ -44,6 +43,7 @@ BACKENDS = ("auto", "eager", "compile", "onnx")
 # network whose time is in cuDNN convolutions that inductor does not replace; not chosen without
 # a measurement that shows it pays. On the CPU: inductor's default mode.
 COMPILE_MODE_CUDA = "reduce-overhead"
+PAD_SMALLER_BATCHES = 2  # calls of a smaller batch served by padding before it is compiled on its own
 ONNX_OPSET = 17
 
 
@@ -151,15 +151,22 @@ class CompiledBackend(Backend):
         self._cudagraphs = compiler == "inductor" and self.mode == "reduce-overhead"
         options = {"mode": self.mode} if compiler == "inductor" and self.mode else {}
         self._compiled = torch.compile(model, backend=compiler, dynamic=False, **options)
-        self._batch = 0  # the largest batch seen: smaller ones are padded to it, so a video's last batch reuses its graph
+        self._largest: dict[tuple[int, ...], int] = {}  # per frame shape, the largest batch compiled
+        self._seen: dict[tuple[int, ...], int] = {}  # calls per (batch, frame shape)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._compiled is None:
             return self.model(x)
-        count = x.shape[0]
-        if count < self._batch:
-            x = torch.cat([x, x[-1:].expand(self._batch - count, *x.shape[1:])])
-        self._batch = max(self._batch, count)
+        count, shape = x.shape[0], tuple(x.shape[1:])
+        self._seen[(count, *shape)] = self._seen.get((count, *shape), 0) + 1
+        largest = self._largest.get(shape, 0)
+        if count < largest and self._seen[(count, *shape)] <= PAD_SMALLER_BATCHES:
+            # A video's last, smaller batch: repeating a frame to fill the compiled batch costs one
+            # call of spare work, compiling a graph for it costs seconds. A smaller batch that keeps
+            # coming (single frames after a file) gets its own graph instead.
+            x = torch.cat([x, x[-1:].expand(largest - count, *shape)])
+        else:
+            self._largest[shape] = max(largest, count)
         try:
             if self._cudagraphs:
                 torch.compiler.cudagraph_mark_step_begin()

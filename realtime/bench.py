@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import torch
 
-from stylecam.backends import choose_precision, make_backend, onnxruntime_available, resolve_backend
+from stylecam.backends import PAD_SMALLER_BATCHES, choose_precision, make_backend, onnxruntime_available, resolve_backend
 from stylecam.capture import LiveSource
 from stylecam.devices import hardware_line
 from stylecam.errors import StylecamError
@@ -314,8 +314,9 @@ def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str) -> d
             }
             if stylizer.backend.fell_back:
                 report["first_frame"]["fell_back"] = stylizer.backend.fell_back
-            if settings.batch > 1:
-                warm_up(stylizer, first, 1)  # the webcam's single frames
+            if settings.batch > 1 and "webcam" in settings.parts:
+                for _ in range(PAD_SMALLER_BATCHES + 1):  # until single frames (the webcam's) have a compiled graph of their own
+                    warm_up(stylizer, first, 1)
         if "file" in settings.parts:
             report["file"] = time_file(clip, workdir, stylizer, style_name, frames, settings.batch)
         if "webcam" in settings.parts:

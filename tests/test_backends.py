@@ -110,6 +110,22 @@ def test_a_compile_failure_runs_eager_with_one_warning_line(capsys):
     assert runner.fell_back
 
 
+def test_a_video_s_last_smaller_batch_borrows_the_compiled_batch_but_single_frames_get_their_own():
+    model = _model()
+    runner = CompiledBackend(model, CPU, compiler="eager")  # dynamo without code generation: quick, same wrapping
+    batches = []
+    compiled = runner._compiled
+    runner._compiled = lambda x: batches.append(x.shape[0]) or compiled(x)
+    x = torch.rand(4, 3, 32, 48)
+    with torch.inference_mode():
+        assert (runner(x) - _eager(model, x)).abs().max().item() < TOLERANCE
+        tail = runner(x[:3])  # the last batch of a video
+        assert tail.shape[0] == 3 and (tail - _eager(model, x[:3])).abs().max().item() < TOLERANCE
+        for _ in range(3):
+            runner(x[:1])  # then single frames, again and again
+    assert batches == [4, 4, 4, 4, 1]  # padded twice, then compiled for itself
+
+
 def test_auto_picks_the_measured_fastest(monkeypatch):
     assert resolve_backend("auto", torch.device("cuda")) == "compile"
     assert resolve_backend("auto", torch.device("mps")) == "eager"

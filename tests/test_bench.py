@@ -16,7 +16,7 @@ BACKENDS = "eager,onnx" if onnxruntime_available() else "eager"
 
 
 def test_bench_times_the_model_a_file_and_the_webcam_loop(workdir, style_file, video_with_sound, capsys):
-    argv = ("bench", video_with_sound, "--frames", "4", "--style", style_file, "--backends", BACKENDS, "--repeats", "1")
+    argv = ("bench", video_with_sound, "--frames", "4", "--style", style_file, "--backends", BACKENDS, "--repeats", "1", "--batch", "2")
     code, out, err = run_cli(*argv, capsys=capsys)
     assert code == 0, err
     report = json.loads(out)
