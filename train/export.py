@@ -244,8 +244,10 @@ def export_module(
     credit = style_image_credit(painting_key(name, config.style_image), credit_overrides or {})
     training = training_metadata(config.to_dict(), steps, minutes, hardware)
     if "note" in training:  # CPU-trained: how to get the full-quality style
+        # The stability terms are part of the style's recipe: a retrain from scratch keeps them.
+        terms = "".join(f" --{key.replace('_', '-')} {training[key]:g}" for key in ("temporal_weight", "noise_weight") if training.get(key))
         training["gpu_command"] = (
-            f"stylecam train --style-image {training['style_image']} --data PHOTOS --name {name} {GPU_SETTINGS} --overwrite"
+            f"stylecam train --style-image {training['style_image']} --data PHOTOS --name {name} {GPU_SETTINGS}{terms} --overwrite"
         )
     metadata = StyleMetadata(
         style=name,
