@@ -287,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     webcam.add_argument("--width", type=positive_int, help="ask the camera for this frame width")
     webcam.add_argument("--height", type=positive_int, help="ask the camera for this frame height")
     webcam.add_argument("--save-dir", type=Path, default=Path("."), help="where screenshots and recordings go (default: .)")
+    webcam.add_argument(
+        "--full",
+        action="store_true",
+        help="on a CPU, run the full styles, not their fast variants (NAME_fast, used by default there when installed)",
+    )
     webcam.set_defaults(handler=cmd_webcam)
 
     bench = commands.add_parser(
@@ -411,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "paint", help="paint one photo in the style of any painting, no training (see `stylecam paint --help`)", add_help=False
     )
+    commands.add_parser("distill", help="a small fast copy of a style for the CPU (see `stylecam distill --help`)", add_help=False)
 
     parser.set_defaults(handler=cmd_start)
     return parser
@@ -461,8 +467,12 @@ def cmd_styles(args: argparse.Namespace) -> int:
     rows = []
     for path in installed_styles():
         try:
-            image = read_metadata(path).style_image
+            metadata = read_metadata(path)
+            image = metadata.style_image
             rows.append({"name": path.stem, "title": image.title, "artist": image.artist, "licence": image.licence, "path": str(path)})
+            teacher = metadata.training.get("distilled_from")
+            if isinstance(teacher, dict) and teacher.get("style"):  # a fast variant (`stylecam distill`)
+                rows[-1]["fast_variant_of"] = str(teacher["style"])
         except StyleError as error:
             rows.append({"name": path.stem, "error": str(error), "path": str(path)})
     if args.json:
@@ -474,7 +484,9 @@ def cmd_styles(args: argparse.Namespace) -> int:
     for number, row in enumerate(rows, start=1):
         marker = "*" if row["name"] == DEFAULT_STYLE else " "
         about = f"{row['title']}, {row['artist']} ({row['licence']})" if "error" not in row else f"UNUSABLE: {row['error']}"
-        print(f"{number:>2} {marker} {row['name']:<18} {about}")
+        if "fast_variant_of" in row:
+            about += f"; fast variant of {row['fast_variant_of']}, for the CPU"
+        print(f"{number:>2} {marker} {row['name']:<21} {about}")
     print(f"(* default; looked up in {', '.join(str(folder) for folder in weights_dirs())}: the first file of a name wins)")
     return 0
 
@@ -650,18 +662,6 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
-def _style_cycle(chosen: str) -> tuple[list[str], int]:
-    """All installed styles, for the next/previous keys, with the chosen one selected."""
-    from stylecam.weights import installed_styles, resolve
-
-    chosen_path = resolve(chosen).resolve()
-    installed = installed_styles()
-    paths = [path.resolve() for path in installed]
-    if chosen_path in paths:
-        return [path.stem for path in installed], paths.index(chosen_path)
-    return [str(chosen_path), *(path.stem for path in installed)], 0
-
-
 def cmd_webcam(args: argparse.Namespace) -> int:
     from stylecam.capture import LiveSource, parse_source
     from stylecam.sinks import check_writable_folder
@@ -671,10 +671,11 @@ def cmd_webcam(args: argparse.Namespace) -> int:
     if problem is not None:
         raise DisplayError(f"{problem}; to stylize a file use `stylecam video`")
     check_writable_folder(args.save_dir)
-    refs, index = _style_cycle(args.style)
     # On the CPU, half resolution by default: four times fewer pixels keeps the window live.
     cpu = args.device == "cpu" or (args.device == "auto" and not _has_accelerator())
-    style, stylizer = _load_stylizer(args, default_scale=0.5 if cpu else None)
+    refs, index, fast = _live_styles(args, use_fast=cpu and not getattr(args, "full", False))
+    # A fast variant runs at its own scale (the one it was distilled for); a full style at 0.5 on the CPU.
+    style, stylizer = _load_stylizer(args, default_scale=0.5 if cpu and not fast else None)
     with LiveSource(parse_source(args.source), args.width, args.height) as source:
         print(f"stylecam: {style.name} on {stylizer.device}; press h in the window for keys, q to quit", file=sys.stderr)
         app = WebcamApp(source, stylizer, refs, index, args.save_dir)
@@ -683,6 +684,22 @@ def cmd_webcam(args: argparse.Namespace) -> int:
     for path in state.saved:
         print(f"saved {path}", file=sys.stderr)
     return 0
+
+
+def _live_styles(args: argparse.Namespace, use_fast: bool) -> tuple[list[str], int, bool]:
+    """The webcam's style keys and starting style: NAME_fast in place of NAME on the CPU (see stylecam.fastvariants).
+
+    Sets args.style to the style that runs; returns the keys' list, its index and whether a fast variant was picked.
+    """
+    from stylecam.fastvariants import live_cycle, live_style
+
+    chosen = live_style(args.style, use_fast)
+    if chosen != args.style:
+        print(f"{PROG}: running {chosen}, the fast variant of {args.style}, on the CPU (--full runs the full style)", file=sys.stderr)
+    refs, index = live_cycle(chosen, use_fast)
+    fast = chosen != args.style
+    args.style = chosen
+    return refs, index, fast
 
 
 def _has_accelerator() -> bool:
@@ -751,6 +768,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 RECIPE_COMMANDS = {
     "train": ("stylecam.train.cli", "Train a style network from a painting and a folder of photos."),
     "paint": ("stylecam.train.paint", "Paint one photo in the style of a painting by optimising its pixels (Gatys et al.); no training."),
+    "distill": ("stylecam.train.distill", "Train a small, fast copy of a style (its teacher) for the live CPU path: NAME_fast."),
 }
 
 

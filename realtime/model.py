@@ -17,6 +17,8 @@ from torch import nn
 
 ARCHITECTURE = "johnson2016"
 DEFAULT_WIDTH = 32  # channels of the first layer; 64 and 128 follow (the classic network)
+DEFAULT_BLOCKS = 5  # residual blocks at quarter resolution (the classic network)
+DEFAULT_EDGE_KERNEL = 9  # side of the first and last convolutions, which run at full resolution
 MIN_SIDE = 16  # below this the 9x9 reflection pads of the downsampled maps do not fit
 _STRIDE = 4  # two stride-2 convs: sizes must be multiples of 4 to come back exactly
 
@@ -59,26 +61,37 @@ class UpsampleConvLayer(nn.Module):
 
 
 class TransformerNet(nn.Module):
-    """Image transformation network. ``width`` scales every layer (32 is the classic net)."""
+    """Image transformation network.
 
-    def __init__(self, width: int = DEFAULT_WIDTH):
+    ``width`` scales every layer (32 is the classic net), ``blocks`` is the number of residual
+    blocks and ``edge_kernel`` the side of the first and last convolutions (9 classic). The
+    defaults are Johnson et al.'s network; smaller values make the fast variants for the CPU.
+    """
+
+    def __init__(self, width: int = DEFAULT_WIDTH, blocks: int = DEFAULT_BLOCKS, edge_kernel: int = DEFAULT_EDGE_KERNEL):
         super().__init__()
         if width < 4:
             raise ValueError(f"width must be at least 4, got {width}")
+        if blocks < 0:
+            raise ValueError(f"blocks must be 0 or more, got {blocks}")
+        if edge_kernel < 1 or edge_kernel % 2 == 0:
+            raise ValueError(f"edge_kernel must be an odd number of at least 1, got {edge_kernel}")
         self.width = width
+        self.blocks = blocks
+        self.edge_kernel = edge_kernel
         w1, w2, w3 = width, width * 2, width * 4
-        self.conv1 = ConvLayer(3, w1, 9)
+        self.conv1 = ConvLayer(3, w1, edge_kernel)
         self.in1 = nn.InstanceNorm2d(w1, affine=True)
         self.conv2 = ConvLayer(w1, w2, 3, stride=2)
         self.in2 = nn.InstanceNorm2d(w2, affine=True)
         self.conv3 = ConvLayer(w2, w3, 3, stride=2)
         self.in3 = nn.InstanceNorm2d(w3, affine=True)
-        self.residuals = nn.Sequential(*(ResidualBlock(w3) for _ in range(5)))
+        self.residuals = nn.Sequential(*(ResidualBlock(w3) for _ in range(blocks)))
         self.deconv1 = UpsampleConvLayer(w3, w2, 3)
         self.in4 = nn.InstanceNorm2d(w2, affine=True)
         self.deconv2 = UpsampleConvLayer(w2, w1, 3)
         self.in5 = nn.InstanceNorm2d(w1, affine=True)
-        self.deconv3 = ConvLayer(w1, 3, 9)
+        self.deconv3 = ConvLayer(w1, 3, edge_kernel)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (B, 3, H, W) RGB in [0, 1]

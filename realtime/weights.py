@@ -21,7 +21,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from stylecam.errors import StylecamError
-from stylecam.model import ARCHITECTURE, TransformerNet
+from stylecam.model import ARCHITECTURE, DEFAULT_BLOCKS, DEFAULT_EDGE_KERNEL, TransformerNet
 
 SUFFIX = ".safetensors"
 METADATA_KEY = "stylecam"
@@ -37,6 +37,22 @@ DEFAULT_STYLE = "starry_night"
 # Styles a user trains or imports land here unless told otherwise (each platform's convention:
 # ~/.local/share/stylecam/styles on Linux, %LOCALAPPDATA%\stylecam\styles on Windows).
 USER_STYLES_DIR = Path(platformdirs.user_data_dir("stylecam", appauthor=False)) / "styles"
+
+# Johnson et al.'s layout with first and last convolutions of ``edge_kernel`` pixels instead of 9:
+# a fast variant for the CPU, where those two layers run at full resolution. Its own name, so that
+# a stylecam that predates it refuses such a file by name instead of failing on tensor shapes.
+ARCHITECTURE_SMALL_EDGES = "johnson2016-small-edges"
+ARCHITECTURES = (ARCHITECTURE, ARCHITECTURE_SMALL_EDGES)
+
+
+def architecture_for(edge_kernel: int) -> str:
+    """The architecture name of a TransformerNet: the classic one exactly when its edge convolutions are 9x9."""
+    return ARCHITECTURE if edge_kernel == DEFAULT_EDGE_KERNEL else ARCHITECTURE_SMALL_EDGES
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
 
 _PICKLE_MAGIC = (b"PK\x03\x04", b"\x80")  # torch.save zip archive, or a bare pickle stream
 
@@ -64,7 +80,9 @@ class StyleMetadata:
     """What a style file says about itself, stored as JSON in the safetensors header.
 
     ``training`` is the recipe's record (settings, steps, hardware, notes): free-form, shown to
-    people, never needed to run the style.
+    people, never needed to run the style. ``blocks`` and ``edge_kernel`` shape the network (see
+    TransformerNet); files written before they existed lack them and are the classic 5 and 9.
+    ``architecture`` follows from ``edge_kernel`` when left empty.
     """
 
     style: str
@@ -72,9 +90,15 @@ class StyleMetadata:
     style_image: StyleImageCredit
     training: dict[str, Any] = field(default_factory=dict)
     default_scale: float = 1.0  # processing scale the style was made for (stroke size)
-    architecture: str = ARCHITECTURE
+    architecture: str = ""
     preprocessing: dict[str, Any] = field(default_factory=lambda: dict(PREPROCESSING))
     format_version: int = FORMAT_VERSION
+    blocks: int = DEFAULT_BLOCKS
+    edge_kernel: int = DEFAULT_EDGE_KERNEL
+
+    def __post_init__(self) -> None:
+        if not self.architecture:
+            object.__setattr__(self, "architecture", architecture_for(self.edge_kernel))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,12 +117,22 @@ class StyleMetadata:
         missing = [key for key in REQUIRED_FIELDS if key not in values]
         if missing:
             raise StyleError(f"style file {path} lacks metadata: {', '.join(missing)}")
-        if values["architecture"] != ARCHITECTURE:
-            raise StyleError(f"style file {path} is for architecture '{values['architecture']}', stylecam runs '{ARCHITECTURE}'")
+        if values["architecture"] not in ARCHITECTURES:
+            raise StyleError(
+                f"style file {path} is for architecture '{values['architecture']}', stylecam runs {' and '.join(map(repr, ARCHITECTURES))}"
+            )
         if values["preprocessing"] != PREPROCESSING:
             raise StyleError(f"style file {path} expects preprocessing {values['preprocessing']}, not {PREPROCESSING}")
         if not isinstance(values["width"], int) or isinstance(values["width"], bool) or values["width"] < 4:
             raise StyleError(f"style file {path} has an invalid width {values['width']!r}")
+        blocks = values.get("blocks", DEFAULT_BLOCKS)
+        if not _is_int(blocks) or not 0 <= blocks <= 64:
+            raise StyleError(f"style file {path} has an invalid number of residual blocks {blocks!r}")
+        edge_kernel = values.get("edge_kernel", DEFAULT_EDGE_KERNEL)
+        if not _is_int(edge_kernel) or edge_kernel < 1 or edge_kernel % 2 == 0 or edge_kernel > 15:
+            raise StyleError(f"style file {path} has an invalid edge_kernel {edge_kernel!r} (an odd number from 1 to 15)")
+        if architecture_for(edge_kernel) != values["architecture"]:
+            raise StyleError(f"style file {path} says architecture '{values['architecture']}' but edge_kernel {edge_kernel}")
         image = values["style_image"] if isinstance(values["style_image"], dict) else {}
         missing_credit = [key for key in REQUIRED_CREDIT_FIELDS if not isinstance(image.get(key), str)]
         if missing_credit:
@@ -114,7 +148,10 @@ class StyleMetadata:
             style_image=StyleImageCredit(**{key: str(image[key]) for key in (*REQUIRED_CREDIT_FIELDS, "year") if key in image}),
             training=values["training"],
             default_scale=float(scale),
+            architecture=values["architecture"],
             format_version=version,
+            blocks=blocks,
+            edge_kernel=edge_kernel,
         )
 
 
@@ -208,20 +245,24 @@ def load_style(name_or_path: str | os.PathLike[str]) -> tuple[Style, Transformer
     broken = [key for key, tensor in state.items() if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
     if broken:  # NaN or Inf weights turn every frame black or into noise
         raise StyleError(f"style file {path} has NaN or infinite weights (in {broken[0]}{' and more' if len(broken) > 1 else ''})")
-    model = TransformerNet(width=metadata.width)
+    model = TransformerNet(width=metadata.width, blocks=metadata.blocks, edge_kernel=metadata.edge_kernel)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         first_line = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
-        raise StyleError(f"style file {path} does not fit the {ARCHITECTURE} network ({first_line})") from error
+        shape = f"width {metadata.width}, {metadata.blocks} blocks, {metadata.edge_kernel}x{metadata.edge_kernel} edges"
+        raise StyleError(
+            f"style file {path} does not fit the {metadata.architecture} network of its metadata ({shape}: {first_line})"
+        ) from error
     model.eval().requires_grad_(False)
     return Style(name=metadata.style, path=path, metadata=metadata), model
 
 
 def save_style(model: TransformerNet, path: Path, metadata: StyleMetadata) -> None:
-    """Write a style file atomically; the metadata's width must be the model's."""
-    if metadata.width != model.width:
-        raise ValueError(f"metadata says width {metadata.width}, the model has {model.width}")
+    """Write a style file atomically; the metadata's width, blocks and edge kernel must be the model's."""
+    for name in ("width", "blocks", "edge_kernel"):
+        if getattr(metadata, name) != getattr(model, name):
+            raise ValueError(f"metadata says {name} {getattr(metadata, name)}, the model has {getattr(model, name)}")
     StyleMetadata.from_dict(metadata.to_dict(), path)  # what a reader will check, checked before writing
     state = {key: value.detach().to("cpu", torch.float32).contiguous() for key, value in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,7 @@ def make_style(path: Path, name: str = "random", width: int = TEST_WIDTH, seed: 
         style_image=StyleImageCredit(title="none", artist="nobody", credit="test", licence="CC0"),
         **{"training": {"note": "random initialisation, for tests"}, **extra},
     )
-    save_style(TransformerNet(width=width), path, metadata)
+    save_style(TransformerNet(width=width, blocks=metadata.blocks, edge_kernel=metadata.edge_kernel), path, metadata)
     return path
 
 

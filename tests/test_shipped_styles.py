@@ -1,27 +1,33 @@
 """Every style file in weights/ loads, says what it is, and stylizes without NaN."""
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
 
 from stylecam.devices import Precision
+from stylecam.fastvariants import FAST_SUFFIX, is_fast_name, teacher_name
 from stylecam.frames import Stylizer
 from stylecam.weights import DEFAULT_STYLE, REQUIRED_CREDIT_FIELDS, REQUIRED_FIELDS, SUFFIX, load_style, shipped_styles_dir
 
 WEIGHTS = shipped_styles_dir()
 SHIPPED = sorted(WEIGHTS.glob(f"*{SUFFIX}"))
+FULL = [path for path in SHIPPED if not is_fast_name(path.stem)]
+FAST = [path for path in SHIPPED if is_fast_name(path.stem)]
 
 
 # The five paintings of the classic fast-style-transfer models, each trained by `stylecam train`.
 FIVE_STYLES = ["composition_vii", "starry_night", "the_scream", "udnie", "wave"]
 
 
-def test_the_default_style_and_the_five_classics_are_shipped():
+def test_the_default_style_and_the_five_classics_are_shipped_each_with_a_fast_variant():
     assert WEIGHTS / f"{DEFAULT_STYLE}{SUFFIX}" in SHIPPED
-    assert [path.stem for path in SHIPPED] == FIVE_STYLES
+    assert [path.stem for path in FULL] == FIVE_STYLES
+    assert [path.stem for path in FAST] == [f"{name}{FAST_SUFFIX}" for name in FIVE_STYLES]
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+@pytest.mark.parametrize("path", FULL, ids=[p.stem for p in FULL])
 def test_shipped_style_names_its_files_not_the_trainers_folders(path):
     training = load_style(path)[0].metadata.training
     for key in ("style_image", "vgg_weights"):
@@ -40,7 +46,10 @@ def test_shipped_style_loads_with_complete_metadata(path):
     assert all(metadata.to_dict()[key] for key in REQUIRED_FIELDS)
     assert all(getattr(metadata.style_image, key) for key in REQUIRED_CREDIT_FIELDS)
     training = metadata.training
-    assert {"steps", "hardware", "style_size", "crop_size", "style_weight", "content_weight"} <= training.keys()
+    if is_fast_name(path.stem):  # distilled: its own run's record, the teacher's under distilled_from
+        assert {"steps", "hardware", "crop_size", "distilled_from", "loss_after"} <= training.keys()
+    else:
+        assert {"steps", "hardware", "style_size", "crop_size", "style_weight", "content_weight"} <= training.keys()
     assert 0 < style.default_scale <= 2
     frame = np.random.default_rng(0).integers(0, 256, (67, 93, 3), dtype=np.uint8)
     raw = model(torch.rand(1, 3, 67, 93))
@@ -52,3 +61,21 @@ def test_shipped_style_loads_with_complete_metadata(path):
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_style_has_a_preview(path):
     assert (WEIGHTS / f"{path.stem}.png").is_file()
+
+
+@pytest.mark.parametrize("path", FAST, ids=[p.stem for p in FAST])
+def test_a_fast_variant_names_its_shipped_teacher_and_is_smaller(path):
+    style, model = load_style(path)
+    teacher_path = WEIGHTS / f"{teacher_name(path.stem)}{SUFFIX}"
+    teacher, teacher_model = load_style(teacher_path)
+    record = style.metadata.training["distilled_from"]
+    assert record["style"] == teacher.name
+    # Distilled from the file shipped beside it, or from the one that file was fine-tuned from
+    # (the stability fine-tune of issue 11 came after the distillation).
+    shipped_sha = hashlib.sha256(teacher_path.read_bytes()).hexdigest()
+    assert record["sha256"] in (shipped_sha, teacher.metadata.training.get("init_from_sha256"))
+    if record["sha256"] == shipped_sha:
+        assert record["training"] == teacher.metadata.training
+    assert style.metadata.style_image == teacher.metadata.style_image  # the painting's credit carries over
+    assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in teacher_model.parameters()) / 10
+    assert style.default_scale <= teacher.default_scale
