@@ -7,6 +7,7 @@ Heavy modules (torch, OpenCV, the training recipe) are imported inside the comma
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -79,6 +80,22 @@ def _runtime_options(with_style: bool = True, top_level: bool = False) -> argpar
         help="processing scale: the network runs on the frame resized by this factor and the result is scaled back "
         f"to the frame's size; below 1 gives bigger brush strokes and more speed (default: the style's own, usually 1; at most {MAX_SCALE:g})",
     )
+    if with_style:
+        look = parent.add_argument_group("look")
+        look.add_argument(
+            "--strength",
+            type=_strength,
+            default=default(1.0),
+            help="style strength: a blend with the original, from 0 (the original) to 1 (the full style; default)",
+        )
+        look.add_argument(
+            "--keep-colors",
+            "--keep-colours",
+            dest="keep_colors",
+            action="store_true",
+            default=default(False),
+            help="keep the original's colours: brightness and strokes from the style, colour from the input (in Y'UV)",
+        )
     return parent
 
 
@@ -122,24 +139,43 @@ def _encoder_settings(args: argparse.Namespace):
     )
 
 
-def _crf(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 51, got '{text}'") from error
-    if not 0 <= value <= 51:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 51, got {text}")
-    return value
+def bounded(kind: type, low: float | None = None, high: float | None = None, *, above: bool = False):
+    """An argparse type: a finite ``kind`` (int or float) of at least ``low`` (above it if ``above``) and at most ``high``."""
+    noun = "a whole number" if kind is int else "a number"
+    if low is not None and high is not None:
+        wanted = f"{noun} {'above' if above else 'from'} {low:g} {'and at most' if above else 'to'} {high:g}"
+    elif low is not None:
+        wanted = f"{noun} {'above' if above else 'of at least'} {low:g}"
+    else:
+        wanted = noun
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got '{text}'") from error
+        too_low = low is not None and (value <= low if above else value < low)
+        if not math.isfinite(value) or too_low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from error
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
+MAX_SCALE = 4.0  # enlarging a frame more than this only multiplies the work; strokes get finer, nothing else
+# The command-line types; positive_int also serves the recipe's options.
+positive_int = bounded(int, 1)
+_non_negative_int = bounded(int, 0)
+_crf = bounded(int, 0, 51)  # x264's quality scale
+_scale = bounded(float, 0, MAX_SCALE, above=True)
+_camera_fps = bounded(float, 0, 1000, above=True)
+_strength = bounded(float, 0, 1)
+
+
+def _steady_strength(text: str) -> float:
+    from stylecam.steady import MAX_STRENGTH  # not at import: it brings OpenCV
+
+    return bounded(float, 0, MAX_STRENGTH)(text)
 
 
 def _debug_option(top_level: bool = False) -> argparse.ArgumentParser:
@@ -148,19 +184,6 @@ def _debug_option(top_level: bool = False) -> argparse.ArgumentParser:
         "--debug", action="store_true", default=False if top_level else argparse.SUPPRESS, help="show the full traceback on errors"
     )
     return parent
-
-
-MAX_SCALE = 4.0  # enlarging a frame more than this only multiplies the work; strokes get finer, nothing else
-
-
-def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"must be a number, got '{text}'") from error
-    if not (math.isfinite(value) and 0 < value <= MAX_SCALE):
-        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most {MAX_SCALE:g}, got {text}")
-    return value
 
 
 def _frame_size(text: str) -> tuple[int, int]:
@@ -189,29 +212,6 @@ def _seconds_list(text: str) -> list[float]:
     if not values or not all(math.isfinite(value) and value >= 0 for value in values):
         raise argparse.ArgumentTypeError(f"expected seconds of 0 or more, got '{text}'")
     return values
-
-
-def _steady_strength(text: str) -> float:
-    from stylecam.steady import MAX_STRENGTH
-
-    try:
-        value = float(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"must be a number, got '{text}'") from error
-    if not (math.isfinite(value) and 0 <= value <= MAX_STRENGTH):
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to {MAX_STRENGTH:g}, got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """argparse type for counts and sizes (the recipe's options use it too)."""
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got '{text}'") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,12 +286,35 @@ def build_parser() -> argparse.ArgumentParser:
     webcam.add_argument("--source", default="0", help="camera index, video file or stream URL (default: 0)")
     webcam.add_argument("--width", type=positive_int, help="ask the camera for this frame width")
     webcam.add_argument("--height", type=positive_int, help="ask the camera for this frame height")
-    webcam.add_argument("--save-dir", type=Path, default=Path("."), help="where screenshots and recordings go (default: .)")
+    webcam.add_argument("--fps", type=_camera_fps, help="ask the camera for this frame rate")
+    webcam.add_argument(
+        "--fourcc", help="ask the camera for this pixel format, e.g. MJPG (USB cameras reach 720p or 1080p at 30 fps only in MJPG)"
+    )
+    webcam.add_argument(
+        "--save-dir", type=Path, default=Path("."), help="where screenshots and recordings go, created if missing (default: .)"
+    )
     webcam.add_argument(
         "--full",
         action="store_true",
         help="on a CPU, run the full styles, not their fast variants (NAME_fast, used by default there when installed)",
     )
+    webcam.add_argument(
+        "--virtual-camera",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DEVICE",
+        help="also send the stylized frames to a virtual webcam that Zoom, Meet, Teams or OBS can pick "
+        "(v4l2loopback on Linux, e.g. /dev/video10; OBS Virtual Camera on Windows and macOS; default: the first free one)",
+    )
+    webcam.add_argument("--virtual-camera-backend", default=None, help=argparse.SUPPRESS)  # pyvirtualcam backend name: tests and experts
+    webcam.add_argument(
+        "--steady",
+        action="store_true",
+        help="less flicker: blend each frame with the previous output moved by the camera's optical flow (d toggles it)",
+    )
+    webcam.add_argument("--no-window", action="store_true", help="no window (no display needed): with --virtual-camera and/or --record")
+    webcam.add_argument("--record", action="store_true", help="start recording at once (MP4 in --save-dir; r toggles it in the window)")
     webcam.set_defaults(handler=cmd_webcam)
 
     bench = commands.add_parser(
@@ -448,7 +471,10 @@ def _stylizer_for(style_ref: str, args: argparse.Namespace, default_scale: float
         configure_cpu_threads()  # before the back end is built: ONNX Runtime takes the thread count then
     backend = getattr(args, "backend", "auto")
     precision = choose_precision(device, args.precision, backend)
-    return style, Stylizer(model, device, precision, scale=scale, style=style, backend=backend)
+    stylizer = Stylizer(model, device, precision, scale=scale, style=style, backend=backend)
+    stylizer.strength = getattr(args, "strength", 1.0)
+    stylizer.keep_colors = getattr(args, "keep_colors", False)
+    return style, stylizer
 
 
 def _check_video_output(output: Path, inputs: list[Path], overwrite: bool) -> None:
@@ -667,20 +693,43 @@ def cmd_webcam(args: argparse.Namespace) -> int:
     from stylecam.sinks import check_writable_folder
     from stylecam.webcam import DisplayError, WebcamApp, display_problem
 
-    problem = display_problem()
-    if problem is not None:
-        raise DisplayError(f"{problem}; to stylize a file use `stylecam video`")
-    check_writable_folder(args.save_dir)
+    if args.no_window and args.virtual_camera is None and not args.record:
+        raise StylecamError("--no-window needs somewhere to send the frames: --virtual-camera and/or --record")
+    if not args.no_window:
+        problem = display_problem()
+        if problem is not None:
+            raise DisplayError(f"{problem}; run headless with --no-window --virtual-camera, or stylize a file with `stylecam video`")
+    check_writable_folder(args.save_dir, create=True)
     # On the CPU, half resolution by default: four times fewer pixels keeps the window live.
     cpu = args.device == "cpu" or (args.device == "auto" and not _has_accelerator())
     refs, index, fast = _live_styles(args, use_fast=cpu and not getattr(args, "full", False))
     # A fast variant runs at its own scale (the one it was distilled for); a full style at 0.5 on the CPU.
     style, stylizer = _load_stylizer(args, default_scale=0.5 if cpu and not fast else None)
-    with LiveSource(parse_source(args.source), args.width, args.height) as source:
-        print(f"stylecam: {style.name} on {stylizer.device}; press h in the window for keys, q to quit", file=sys.stderr)
-        app = WebcamApp(source, stylizer, refs, index, args.save_dir)
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(LiveSource(parse_source(args.source), args.width, args.height, fps=args.fps, fourcc=args.fourcc))
+        for note in source.granted:
+            print(f"{PROG}: note: {note}", file=sys.stderr)
+        camera = None
+        if args.virtual_camera is not None:
+            from stylecam.virtualcam import VirtualCamera
+
+            fps = args.fps or source.info.fps
+            camera = stack.enter_context(
+                VirtualCamera(source.info.width, source.info.height, fps, device=args.virtual_camera, backend=args.virtual_camera_backend)
+            )
+            print(f"{PROG}: virtual camera {camera.device}: pick it in the video call's camera menu", file=sys.stderr)
+        app = WebcamApp(source, stylizer, refs, index, args.save_dir, virtual_camera=camera, steady=args.steady)
         app.encoder = _encoder_settings(args)  # for the recordings
-        state = app.run()
+        if args.record:
+            app.start_recording()
+        if args.no_window:
+            print(f"{PROG}: {style.name} on {stylizer.device}, no window; Ctrl-C stops", file=sys.stderr)
+            state = app.run_headless()
+        else:
+            print(f"{PROG}: {style.name} on {stylizer.device}; press h in the window for keys, q to quit", file=sys.stderr)
+            state = app.run()
+    if camera is not None:
+        print(f"{PROG}: sent {camera.frames_sent} frames to {camera.device}", file=sys.stderr)
     for path in state.saved:
         print(f"saved {path}", file=sys.stderr)
     return 0

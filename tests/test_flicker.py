@@ -12,23 +12,9 @@ from conftest import write_video
 from stylecam import cli
 from stylecam.flicker import WarpingError
 from stylecam.steady import SteadyFilter, moving_texture
+from test_cli import assert_one_line_error, run_cli
 
 WIDTH, HEIGHT = 160, 120
-
-
-def run_cli(*argv, capsys):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, *fragments):
-    assert code == 2
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("stylecam: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def measure(inputs: list[np.ndarray], outputs: list[np.ndarray]) -> WarpingError:
