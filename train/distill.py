@@ -30,7 +30,7 @@ import hashlib
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -136,19 +136,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> DistillConfig:
-    config = DistillConfig(
-        width=args.width,
-        blocks=args.blocks,
-        edge_kernel=args.edge_kernel,
-        scale=args.scale,
-        steps=args.steps,
-        crop_size=args.crop_size,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        gradient_weight=args.gradient_weight,
-        max_minutes=args.max_minutes,
-        seed=args.seed,
-    )
+    # Every field that has a flag of the same name; the others keep their defaults.
+    config = DistillConfig(**{spec.name: getattr(args, spec.name) for spec in fields(DistillConfig) if hasattr(args, spec.name)})
     check_config(config)
     return config
 
