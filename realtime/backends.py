@@ -85,7 +85,7 @@ def choose_precision(device: torch.device, requested: str = "auto", backend: str
     return pick_precision(device, requested)
 
 
-def _sync(device: torch.device) -> None:
+def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -111,7 +111,7 @@ class Backend:
             return self._forward(x)
         started = time.perf_counter()
         y = self._forward(x)
-        _sync(self.device)
+        synchronize(self.device)
         self.first_call_ms = (time.perf_counter() - started) * 1000
         return y
 

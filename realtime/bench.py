@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import torch
 
-from stylecam.backends import PAD_SMALLER_BATCHES, choose_precision, make_backend, onnxruntime_available, resolve_backend
+from stylecam.backends import PAD_SMALLER_BATCHES, choose_precision, make_backend, onnxruntime_available, resolve_backend, synchronize
 from stylecam.capture import LiveSource
 from stylecam.devices import hardware_line
 from stylecam.errors import StylecamError
@@ -51,11 +51,6 @@ class BenchSettings:
 def default_backends(device: torch.device) -> list[str]:
     """Every back end that can run on device."""
     return ["eager", "compile", *(["onnx"] if device.type == "cpu" and onnxruntime_available() else [])]
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:
@@ -119,11 +114,11 @@ def time_model(
         entry["runs"] = runner.name  # what auto chose
     x = torch.rand(batch, 3, work_h, work_w, device=device, dtype=chosen.dtype)
     runner(x)  # the first call: compiles, autotunes, or picks cuDNN algorithms; timed by the back end
-    _sync(device)
+    synchronize(device)
     started = time.perf_counter()
     for _ in range(repeats):
         runner(x)
-    _sync(device)
+    synchronize(device)
     per_frame = (time.perf_counter() - started) / repeats / batch
     entry.update(
         ms_per_frame=_rounded(per_frame * 1000),
@@ -244,12 +239,12 @@ def time_training(device: torch.device, size: int, batch: int, steps: int, vgg_w
 
     started = time.perf_counter()
     step()
-    _sync(device)
+    synchronize(device)
     first = time.perf_counter() - started
     started = time.perf_counter()
     for _ in range(steps):
         step()
-    _sync(device)
+    synchronize(device)
     per_step = (time.perf_counter() - started) / steps
     return {
         "size": size,

@@ -447,12 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # -- shared setup ------------------------------------------------------------------------------
 def _load_stylizer(args: argparse.Namespace, default_scale: float | None = None):
-    from stylecam.devices import configure_cpu_threads
-
-    style, stylizer = _stylizer_for(args.style, args, default_scale)
-    if stylizer.device.type == "cpu":
-        configure_cpu_threads()
-    return style, stylizer
+    return _stylizer_for(args.style, args, default_scale)  # it sets the CPU threads, before the back end is built
 
 
 def _stylizer_for(style_ref: str, args: argparse.Namespace, default_scale: float | None = None):
@@ -654,7 +649,6 @@ def cmd_image(args: argparse.Namespace) -> int:
 def cmd_sheet(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from stylecam.devices import configure_cpu_threads
     from stylecam.errors import OutputError
     from stylecam.images import collect_images, write_image
     from stylecam.sheet import build_sheet, read_inputs
@@ -677,7 +671,6 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         if style.name in by_name:
             raise StylecamError(f"two of --styles are named '{style.name}'; a sheet needs one column per name")
         by_name[style.name] = stylizer
-    configure_cpu_threads()
 
     def progress(items):
         return tqdm(items, unit="row", desc="sheet", file=sys.stderr, disable=len(items) < 2)
@@ -741,11 +734,13 @@ def _live_styles(args: argparse.Namespace, use_fast: bool) -> tuple[list[str], i
     Sets args.style to the style that runs; returns the keys' list, its index and whether a fast variant was picked.
     """
     from stylecam.fastvariants import live_cycle, live_style
+    from stylecam.weights import installed_styles
 
-    chosen = live_style(args.style, use_fast)
+    installed = [path.stem for path in installed_styles()]  # the style folders, searched once
+    chosen = live_style(args.style, use_fast, installed)
     if chosen != args.style:
         print(f"{PROG}: running {chosen}, the fast variant of {args.style}, on the CPU (--full runs the full style)", file=sys.stderr)
-    refs, index = live_cycle(chosen, use_fast)
+    refs, index = live_cycle(chosen, use_fast, installed)
     fast = chosen != args.style
     args.style = chosen
     return refs, index, fast

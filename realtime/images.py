@@ -54,7 +54,7 @@ def collect_images(inputs: list[Path]) -> list[Path]:
     found: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            found.extend(sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()))
+            found.extend(find_images(item))
         else:
             found.append(item)
     unique: dict[Path, None] = dict.fromkeys(found)

@@ -16,7 +16,6 @@ else is refused before it is built. Nothing here needs the training recipe.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import warnings
 from dataclasses import dataclass
@@ -37,7 +36,6 @@ WRAPPER_KEYS = ("state_dict", "model_state_dict", "model")
 # Instance-norm buffers that PyTorch before 0.4 saved and the recipe's own loader deletes; they
 # are statistics of the training batches, never used at inference.
 _DROPPED = re.compile(r"in\d+\.(running_mean|running_var|num_batches_tracked)$")
-_TORCH_MAGIC = (b"PK\x03\x04", b"\x80")  # torch.save's zip archive, or the bare pickle of PyTorch before 1.6
 _NAME = re.compile(r"[A-Za-z0-9_\-]+")
 
 
@@ -114,7 +112,7 @@ def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
             head = handle.read(4)
     except OSError as error:
         raise ModelImportError(f"model file {path} cannot be read ({error.strerror or error})") from error
-    if not head.startswith(_TORCH_MAGIC):
+    if not head.startswith(weights.PICKLE_MAGIC):
         raise ModelImportError(f"model file {path} is not a PyTorch file (neither a torch.save archive nor a pickle)")
     try:
         with warnings.catch_warnings():  # e.g. the pickle protocol of an old file: not the user's concern
@@ -177,14 +175,6 @@ def convert(state: dict[str, torch.Tensor], path: Path) -> TransformerNet:
     return model.eval().requires_grad_(False)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def target_path(name: str, out_dir: Path | None, overwrite: bool) -> Path:
     """Where the style file goes; refuses a name that `--style NAME` could not find, or an existing file without overwrite."""
     if not _NAME.fullmatch(name):
@@ -217,7 +207,7 @@ def import_model(
         style_image=(credit or ImportCredit()).for_file(source),
         training={
             "imported_from": source.name,
-            "sha256": _sha256(source),
+            "sha256": weights.file_sha256(source),
             "recipe": RECIPE,
             "note": "converted by `stylecam import`: renamed, old instance-norm buffers dropped, "
             "0-255 pixels folded into conv1 (x255) and deconv3 (/255)",

@@ -196,6 +196,21 @@ def _timestamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
 
 
+class _RateMeter:
+    """Frames per second, smoothed over the last ten or so frames (what the overlay shows)."""
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self._smoothed: float | None = None
+
+    def tick(self) -> float:
+        now = time.perf_counter()
+        rate = 1.0 / max(now - self._last, 1e-6)
+        self._last = now
+        self._smoothed = rate if self._smoothed is None else 0.9 * self._smoothed + 0.1 * rate
+        return self._smoothed
+
+
 class WebcamApp:
     encoder: EncoderSettings | None = None  # x264 settings of the recordings (default: EncoderSettings())
 
@@ -279,17 +294,14 @@ class WebcamApp:
             self._toggle_recording()
 
     def _toggle_recording(self) -> None:
-        with self._recording_lock:
-            self._toggle_recording_locked()
-
-    def _toggle_recording_locked(self) -> None:
-        if self.state.recording is None:
-            path = self.save_dir / f"stylecam-{_timestamp()}.mp4"
-            self.state.recording = VideoWriter(path, fps=None, encoder=self.encoder)
-            self.state.recording_started = time.monotonic()
-            self.state.say(f"recording to {path}")
-        else:
-            self._stop_recording()
+        with self._recording_lock:  # reentrant: _stop_recording takes it again
+            if self.state.recording is None:
+                path = self.save_dir / f"stylecam-{_timestamp()}.mp4"
+                self.state.recording = VideoWriter(path, fps=None, encoder=self.encoder)
+                self.state.recording_started = time.monotonic()
+                self.state.say(f"recording to {path}")
+            else:
+                self._stop_recording()
 
     def _stop_recording(self) -> None:
         with self._recording_lock:
@@ -362,7 +374,7 @@ class WebcamApp:
 
     def run_headless(self, report_every: float = 10.0) -> LiveState:
         """No window: frames go to the virtual camera and/or the recording until the source ends or Ctrl-C."""
-        smoothed, last, last_report = None, time.perf_counter(), time.monotonic()
+        rate, last_report = _RateMeter(), time.monotonic()
         try:
             while True:
                 frame = self.source.read()
@@ -371,11 +383,7 @@ class WebcamApp:
                         raise SourceError(f"{self.source.ended_reason}{self._saved_note()}")
                     break
                 self.step(frame)
-                now = time.perf_counter()
-                rate = 1.0 / max(now - last, 1e-6)
-                last = now
-                smoothed = rate if smoothed is None else 0.9 * smoothed + 0.1 * rate
-                self.state.fps = smoothed
+                self.state.fps = rate.tick()
                 if time.monotonic() - last_report >= report_every:
                     last_report = time.monotonic()
                     print(f"stylecam: {self.state.fps:.1f} fps", file=sys.stderr)
@@ -385,18 +393,14 @@ class WebcamApp:
 
     def _produce(self, stop: threading.Event) -> None:
         """The worker thread of ``run``: frames in, stylized frames out, as fast as the network goes."""
-        smoothed, last = None, time.perf_counter()
+        rate = _RateMeter()
         try:
             while not stop.is_set():
                 frame = self.source.read()
                 if frame is None:
                     break
                 shown = self.step(frame)
-                now = time.perf_counter()
-                rate = 1.0 / max(now - last, 1e-6)
-                last = now
-                smoothed = rate if smoothed is None else 0.9 * smoothed + 0.1 * rate
-                self.state.fps = smoothed
+                self.state.fps = rate.tick()
                 with self._shown_lock:
                     self._shown, self._shown_count = shown, self._shown_count + 1
         except BaseException as error:  # handed to the window's thread, which reports it

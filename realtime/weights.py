@@ -8,6 +8,7 @@ whose tensors do not fit the network is refused with a message naming the file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -54,7 +55,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_PICKLE_MAGIC = (b"PK\x03\x04", b"\x80")  # torch.save zip archive, or a bare pickle stream
+PICKLE_MAGIC = (b"PK\x03\x04", b"\x80")  # torch.save zip archive, or a bare pickle stream
 
 
 class StyleError(StylecamError):
@@ -123,7 +124,7 @@ class StyleMetadata:
             )
         if values["preprocessing"] != PREPROCESSING:
             raise StyleError(f"style file {path} expects preprocessing {values['preprocessing']}, not {PREPROCESSING}")
-        if not isinstance(values["width"], int) or isinstance(values["width"], bool) or values["width"] < 4:
+        if not _is_int(values["width"]) or values["width"] < 4:
             raise StyleError(f"style file {path} has an invalid width {values['width']!r}")
         blocks = values.get("blocks", DEFAULT_BLOCKS)
         if not _is_int(blocks) or not 0 <= blocks <= 64:
@@ -167,6 +168,15 @@ class Style:
 
     def credit_line(self) -> str:
         return self.metadata.style_image.line()
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks (style metadata names its sources by digest)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def shipped_styles_dir() -> Path:
@@ -219,7 +229,7 @@ def read_metadata(path: Path) -> StyleMetadata:
         with safe_open(str(path), framework="pt") as handle:
             header = handle.metadata() or {}
     except (SafetensorError, OSError, ValueError) as error:
-        if head.startswith(_PICKLE_MAGIC):
+        if head.startswith(PICKLE_MAGIC):
             raise StyleError(
                 f"style file {path} is a pickle (torch.save) file, which could run code when loaded; "
                 f"stylecam only loads {SUFFIX} style files"

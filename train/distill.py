@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import math
 import sys
 import time
@@ -43,9 +42,9 @@ from stylecam.fastvariants import FAST_SUFFIX
 from stylecam.images import find_images, save_rgb_png, square_thumbnail
 from stylecam.model import TransformerNet
 from stylecam.train.errors import TrainingDivergedError, TrainingInputError
-from stylecam.train.export import PREVIEW_TILE, _cell, check_can_write, output_dir, update_readme
+from stylecam.train.export import PREVIEW_TILE, _cell, check_can_write, output_dir, pick_photos, update_readme
 from stylecam.train.images import decode_image
-from stylecam.weights import Style, StyleMetadata, load_style, save_style
+from stylecam.weights import Style, StyleMetadata, file_sha256, load_style, save_style
 
 # Short side of the pictures the teacher stylizes: a 640x480 frame is 298 rows at the shipped
 # styles' processing scale 0.62. One size: on a shared 2-core CPU the teacher's pass at two sizes
@@ -347,10 +346,6 @@ def distill(
 
 
 # -- the file ------------------------------------------------------------------------------------
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def student_metadata(
     teacher: Style, name: str, config: DistillConfig, result: DistillResult, hardware: str, init: Style | None = None
 ) -> StyleMetadata:
@@ -405,11 +400,6 @@ def build_preview(teacher: TransformerNet, teacher_scale: float, student: Transf
     return torch.cat([torch.cat(row, dim=2) for row in rows], dim=1)
 
 
-def preview_photos(photos: list[torch.Tensor], count: int = 3) -> list[torch.Tensor]:
-    step = max(1, len(photos) // count)
-    return [photos[(index * step + step // 2) % len(photos)] for index in range(min(count, len(photos)))]
-
-
 def readme_row(name: str, metadata: StyleMetadata) -> str:
     training = metadata.training
     teacher = training["distilled_from"]
@@ -448,7 +438,7 @@ def export_student(
     metadata = student_metadata(teacher, name, config, result, hardware, init)
     save_style(result.student, path, metadata)
     teacher_cpu = copy.deepcopy(teacher_model).to("cpu", torch.float32).eval()
-    preview = build_preview(teacher_cpu, teacher.default_scale, result.student, config.scale, preview_photos(photos))
+    preview = build_preview(teacher_cpu, teacher.default_scale, result.student, config.scale, pick_photos(photos, 3))
     save_rgb_png(preview, path.with_suffix(".png"))
     update_readme(path.parent / "README.md", name, readme_row(name, metadata))
     return path

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from stylecam.images import find_images, save_rgb_png, square_thumbnail
 from stylecam.train.errors import TrainingInputError
 from stylecam.train.images import decode_image
 from stylecam.train.vgg import RANDOM
-from stylecam.weights import SUFFIX, USER_STYLES_DIR, StyleError, StyleImageCredit, StyleMetadata, read_metadata, save_style
+from stylecam.weights import SUFFIX, USER_STYLES_DIR, StyleError, StyleImageCredit, StyleMetadata, file_sha256, read_metadata, save_style
 
 # The five paintings of the shared data set (all public domain: the artists died over 70 years ago,
 # and the works were published before 1929 — public domain in the US as well).
@@ -144,7 +143,7 @@ def file_names_only(config: dict[str, Any]) -> dict[str, Any]:
             path = Path(str(named[key]))
             named[key] = path.name
             if path.is_file():  # two VGG files may share a name; the digest tells them apart
-                named[f"{key}_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+                named[f"{key}_sha256"] = file_sha256(path)
     return named
 
 
