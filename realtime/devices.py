@@ -35,13 +35,14 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def configure_cpu_threads() -> None:
-    """One intra-op thread per core this process may use (a container or taskset may allow fewer than os.cpu_count())."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, cores))
+def configure_cpu_threads(threads: int | None = None) -> None:
+    """``threads`` intra-op threads, or by default one per core this process may use (a container or taskset may allow fewer than os.cpu_count())."""
+    if threads is None:
+        try:
+            threads = len(os.sched_getaffinity(0))
+        except AttributeError:  # macOS, Windows
+            threads = os.cpu_count() or 1
+    torch.set_num_threads(max(1, threads))
 
 
 @dataclass

@@ -1,7 +1,5 @@
 """Every style file in weights/ loads, says what it is, and stylizes without NaN."""
 
-import hashlib
-
 import numpy as np
 import pytest
 import torch
@@ -9,7 +7,7 @@ import torch
 from stylecam.devices import Precision
 from stylecam.fastvariants import FAST_SUFFIX, is_fast_name, teacher_name
 from stylecam.frames import Stylizer
-from stylecam.weights import DEFAULT_STYLE, REQUIRED_CREDIT_FIELDS, REQUIRED_FIELDS, SUFFIX, load_style, shipped_styles_dir
+from stylecam.weights import DEFAULT_STYLE, REQUIRED_CREDIT_FIELDS, REQUIRED_FIELDS, SUFFIX, file_sha256, load_style, shipped_styles_dir
 
 WEIGHTS = shipped_styles_dir()
 SHIPPED = sorted(WEIGHTS.glob(f"*{SUFFIX}"))
@@ -72,7 +70,7 @@ def test_a_fast_variant_names_its_shipped_teacher_and_is_smaller(path):
     assert record["style"] == teacher.name
     # Distilled from the very file shipped beside it: a teacher retrained without its fast
     # variant being distilled again fails here.
-    assert record["sha256"] == hashlib.sha256(teacher_path.read_bytes()).hexdigest()
+    assert record["sha256"] == file_sha256(teacher_path)
     assert record["training"] == teacher.metadata.training
     assert style.metadata.style_image == teacher.metadata.style_image  # the painting's credit carries over
     assert sum(p.numel() for p in model.parameters()) < sum(p.numel() for p in teacher_model.parameters()) / 10

@@ -18,8 +18,9 @@ from torch import nn
 from stylecam.errors import StylecamError
 from stylecam.model import TransformerNet
 from stylecam.train import cli, export
-from stylecam.train.data import PhotoDataModule, UnreadableImagesWarning, random_crop
+from stylecam.train.data import PhotoDataModule, random_crop
 from stylecam.train.errors import TrainingDivergedError, TrainingInputError, UnknownLayerError
+from stylecam.train.images import UnreadableImagesWarning
 from stylecam.train.losses import content_loss, gram, style_loss, total_variation
 from stylecam.train.module import StyleTransferModule, TrainConfig
 from stylecam.train.vgg import LAYER_NAMES, RANDOM, VGGFeatures, load_vgg

@@ -9,7 +9,6 @@ transfer than float32); the module converts them to [0, 1].
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -17,38 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from stylecam.images import IMAGE_SUFFIXES, find_images
 from stylecam.train.errors import TrainingInputError
-from stylecam.train.images import decode_image
-
-
-class UnreadableImagesWarning(UserWarning):
-    """Some files in the photo folder could not be decoded and were skipped."""
-
-
-def decode_folder(folder: Path, max_side: int | None) -> tuple[list[torch.Tensor], list[Path]]:
-    """All decodable images of folder, and the files that were skipped; raises when none decode."""
-    if not folder.is_dir():
-        raise TrainingInputError(f"photo folder {folder} does not exist or is not a folder")
-    paths = find_images(folder)
-    if not paths:
-        raise TrainingInputError(f"photo folder {folder} has no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))}, recursively)")
-    images, skipped = [], []
-    for path in paths:
-        image = decode_image(path, max_side)
-        if image is None:
-            skipped.append(path)
-        else:
-            images.append(image)
-    if not images:
-        raise TrainingInputError(f"photo folder {folder} has {len(paths)} image files but none could be decoded")
-    if skipped:
-        warnings.warn(
-            f"skipped {len(skipped)} unreadable image(s) of {len(paths)} in {folder} (first: {skipped[0].name})",
-            UnreadableImagesWarning,
-            stacklevel=2,
-        )
-    return images, skipped
+from stylecam.train.images import decode_folder
 
 
 def random_crop(image: torch.Tensor, crop_size: int, scale: tuple[float, float], generator: torch.Generator | None = None) -> torch.Tensor:

@@ -39,11 +39,11 @@ import torch.nn.functional as F
 from stylecam.cli import positive_int
 from stylecam.devices import DEVICES, configure_cpu_threads, hardware_description, pick_device
 from stylecam.fastvariants import FAST_SUFFIX
-from stylecam.images import find_images, save_rgb_png, square_thumbnail
+from stylecam.images import save_rgb_png, square_thumbnail
 from stylecam.model import TransformerNet
 from stylecam.train.errors import TrainingDivergedError, TrainingInputError
 from stylecam.train.export import PREVIEW_TILE, _cell, check_can_write, output_dir, pick_photos, update_readme
-from stylecam.train.images import decode_image
+from stylecam.train.images import decode_folder
 from stylecam.weights import Style, StyleMetadata, file_sha256, load_style, save_style
 
 # Short side of the pictures the teacher stylizes: a 640x480 frame is 298 rows at the shipped
@@ -161,13 +161,8 @@ def check_config(config: DistillConfig) -> None:
 
 # -- data ----------------------------------------------------------------------------------------
 def load_photos(folder: Path, max_side: int = 1024) -> list[torch.Tensor]:
-    """(3, H, W) uint8 RGB photos of a folder; a clear error when none can be read."""
-    if not Path(folder).is_dir():
-        raise TrainingInputError(f"photo folder {folder} does not exist or is not a folder")
-    photos = [image for image in (decode_image(path, max_side) for path in find_images(Path(folder))) if image is not None]
-    if not photos:
-        raise TrainingInputError(f"photo folder {folder} has no readable images")
-    return photos
+    """(3, H, W) uint8 RGB photos of a folder (unreadable files skipped with a warning); a clear error when none can be read."""
+    return decode_folder(Path(folder), max_side)[0]
 
 
 def resize_short_side(image: torch.Tensor, side: int) -> torch.Tensor:
@@ -466,9 +461,7 @@ def run(args: argparse.Namespace) -> int:
     photos = load_photos(args.data)
     device = pick_device(args.device)
     if device.type == "cpu":
-        configure_cpu_threads()
-        if args.threads:
-            torch.set_num_threads(args.threads)
+        configure_cpu_threads(args.threads)
     print(
         f"stylecam: distilling {teacher.name} (scale {teacher.default_scale:g}) into {name}: width {config.width}, "
         f"{config.blocks} blocks, {config.edge_kernel}x{config.edge_kernel} edges at scale {config.scale:g}, "

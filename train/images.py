@@ -6,6 +6,7 @@ training without loading the training stack.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import cv2
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stylecam.images import fit_long_side, read_image
+from stylecam.images import IMAGE_SUFFIXES, find_images, fit_long_side, read_image
 from stylecam.train.errors import TrainingInputError
 
 
@@ -24,6 +25,35 @@ def decode_image(path: Path, max_side: int | None = None) -> torch.Tensor | None
         return None
     rgb = cv2.cvtColor(fit_long_side(image, max_side), cv2.COLOR_BGR2RGB)
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).contiguous()  # (3, H, W)
+
+
+class UnreadableImagesWarning(UserWarning):
+    """Some files in the photo folder could not be decoded and were skipped."""
+
+
+def decode_folder(folder: Path, max_side: int | None) -> tuple[list[torch.Tensor], list[Path]]:
+    """All decodable images of folder, and the files that were skipped; raises when none decode."""
+    if not folder.is_dir():
+        raise TrainingInputError(f"photo folder {folder} does not exist or is not a folder")
+    paths = find_images(folder)
+    if not paths:
+        raise TrainingInputError(f"photo folder {folder} has no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))}, recursively)")
+    images, skipped = [], []
+    for path in paths:
+        image = decode_image(path, max_side)
+        if image is None:
+            skipped.append(path)
+        else:
+            images.append(image)
+    if not images:
+        raise TrainingInputError(f"photo folder {folder} has {len(paths)} image files but none could be decoded")
+    if skipped:
+        warnings.warn(
+            f"skipped {len(skipped)} unreadable image(s) of {len(paths)} in {folder} (first: {skipped[0].name})",
+            UnreadableImagesWarning,
+            stacklevel=2,
+        )
+    return images, skipped
 
 
 def load_style_image(path: str | Path, style_size: int) -> torch.Tensor:

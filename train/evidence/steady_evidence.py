@@ -32,6 +32,7 @@ import numpy as np
 
 from stylecam import Stylizer
 from stylecam.flicker import WarpingError
+from stylecam.images import read_image_or_fail
 from stylecam.steady import SteadyFilter
 
 TILE_WIDTH = 300
@@ -105,7 +106,7 @@ def main() -> None:
 
     clips = {name: read_frames(path, args.frames) for name, path in (c.split("=", 1) for c in args.clip)}
     styles = {name: files.split(":", 1) for name, files in (s.split("=", 1) for s in args.style)}
-    photos = [cv2.imread(p) for p in args.photos]
+    photos = [read_image_or_fail(Path(p)) for p in args.photos]
     results: dict[str, dict] = {}
     figure_rows: dict[str, list[np.ndarray]] = {clip: [] for clip in clips}
     look_rows = []
