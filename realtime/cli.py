@@ -52,7 +52,8 @@ def _runtime_options(with_style: bool = True, top_level: bool = False) -> argpar
         group.add_argument(
             "--style",
             default=default(DEFAULT_STYLE),
-            help=f"style name or path to a .safetensors style file (default: {DEFAULT_STYLE}; see `stylecam styles`)",
+            help=f"style name or path to a .safetensors style file, or a blend of styles of one painter network such as "
+            f"starry_night:0.6,wave:0.4 (default: {DEFAULT_STYLE}; see `stylecam styles`)",
         )
     group.add_argument(
         "--device",
@@ -368,7 +369,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sheet.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="images, folders of images, or videos (a frame each)")
     sheet.add_argument("-o", "--output", type=Path, required=True, help="the sheet (.png or .jpg)")
-    sheet.add_argument("--styles", help="comma-separated style names or files (default: every installed style)")
+    sheet.add_argument("--styles", help="comma-separated style names or files (default: every installed style, or none with --blend)")
+    sheet.add_argument(
+        "--blend",
+        action="append",
+        default=[],
+        metavar="A:W,B:W",
+        help="a column for a blend of styles of one painter network, e.g. starry_night:0.5,wave:0.5 (repeatable)",
+    )
     sheet.add_argument(
         "--height",
         type=positive_int,
@@ -491,6 +499,8 @@ def cmd_styles(args: argparse.Namespace) -> int:
             metadata = read_metadata(path)
             image = metadata.style_image
             rows.append({"name": path.stem, "title": image.title, "artist": image.artist, "licence": image.licence, "path": str(path)})
+            if metadata.network is not None:  # a style code: it runs on (and blends within) its painter network
+                rows[-1]["painter_network"] = metadata.network["file"]
             teacher = metadata.training.get("distilled_from")
             if isinstance(teacher, dict) and teacher.get("style"):  # a fast variant (`stylecam distill`)
                 rows[-1]["fast_variant_of"] = str(teacher["style"])
@@ -507,6 +517,8 @@ def cmd_styles(args: argparse.Namespace) -> int:
         about = f"{row['title']}, {row['artist']} ({row['licence']})" if "error" not in row else f"UNUSABLE: {row['error']}"
         if "fast_variant_of" in row:
             about += f"; fast variant of {row['fast_variant_of']}, for the CPU"
+        if "painter_network" in row:
+            about += f"; painter network {Path(row['painter_network']).stem}"
         print(f"{number:>2} {marker} {row['name']:<21} {about}")
     print(f"(* default; looked up in {', '.join(str(folder) for folder in weights_dirs())}: the first file of a name wins)")
     return 0
@@ -658,7 +670,11 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise OutputError(f"output {args.output} must end in .png or .jpg")
     check_output_file(args.output, args.inputs, args.overwrite)
-    refs = [ref.strip() for ref in args.styles.split(",") if ref.strip()] if args.styles else [p.stem for p in installed_styles()]
+    if args.styles:
+        refs = [ref.strip() for ref in args.styles.split(",") if ref.strip()]
+    else:
+        refs = [] if args.blend else [p.stem for p in installed_styles()]
+    refs += args.blend
     if not refs:
         raise StylecamError("no styles to show (none installed, and --styles is empty)")
     paths = collect_images(args.inputs)

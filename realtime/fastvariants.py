@@ -7,7 +7,7 @@ fast ones. Where the full style is what runs, its fast variant is left out of th
 
 from __future__ import annotations
 
-from stylecam.weights import installed_styles, resolve
+from stylecam.weights import installed_styles, is_blend, resolve
 
 FAST_SUFFIX = "_fast"
 
@@ -51,6 +51,8 @@ def live_cycle(chosen: str, use_fast: bool, installed: list[str] | None = None) 
     names = _installed_names() if installed is None else installed
     available = set(names)
     refs = [live_style(name, use_fast, names) for name in names if not (is_fast_name(name) and teacher_name(name) in available)]
+    if chosen not in available and is_blend(chosen):
+        return [chosen, *refs], 0  # a blend goes first, like a file of its own
     if chosen not in available:
         path = resolve(chosen).resolve()
         stems = {installed_path.resolve(): installed_path.stem for installed_path in installed_styles()}

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from stylecam.backends import choose_precision, make_backend
+from stylecam.backends import EagerBackend, choose_precision, make_backend
 from stylecam.devices import Precision, configure_cpu_threads, free_memory, pick_device
 from stylecam.errors import StylecamError
 from stylecam.model import MIN_SIDE, TransformerNet
@@ -260,9 +260,30 @@ class Stylizer:
         check_writable_folder(out, create=True)
         return stylize_images(collect_images([Path(src)]), out, self, self.style_name, max_size, overwrite, progress)
 
-    def set_model(self, model: TransformerNet) -> None:
+    def set_model(self, model: TransformerNet, style: Style | None = None) -> None:
+        """Run another network (and say which style it is: ``style_name`` and the default scale follow it)."""
         self.model = model.to(device=self.device, dtype=self.precision.dtype).eval()
+        if style is not None:
+            self.style = style
         self._build_backend()
+
+    @torch.no_grad()
+    def set_code(self, code: dict[str, torch.Tensor]) -> None:
+        """Give the running network another style code (a painter network's style, or a mix of two), in place.
+
+        Cheap enough for every frame (a few thousand numbers), which is what a morph between two
+        styles needs. The eager and compiled back ends read the parameters at each call; an ONNX
+        graph holds its own copy of the weights, so that back end gives way to eager until the
+        next ``set_model``.
+        """
+        parameters = dict(self.model.named_parameters())
+        unknown = [key for key in code if key not in parameters]
+        if unknown:
+            raise ValueError(f"not a style code of this network: {unknown[0]}")
+        for key, value in code.items():
+            parameters[key].copy_(value.to(parameters[key].device, parameters[key].dtype))
+        if self.backend.name == "onnx":
+            self.backend = EagerBackend(self.model, self.device)
 
     def _upload(self, frames: np.ndarray) -> torch.Tensor:
         # frames: (B, H, W, 3) uint8 BGR on the host -> (B, H, W, 3) uint8 on the device

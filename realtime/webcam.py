@@ -18,6 +18,7 @@ from stylecam.capture import LiveSource, SourceError
 from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer
 from stylecam.images import side_by_side, write_image
+from stylecam.model import mix_codes
 from stylecam.sinks import EncoderSettings, VideoWriter
 from stylecam.steady import SteadyFilter
 from stylecam.virtualcam import VirtualCamera
@@ -25,12 +26,14 @@ from stylecam.weights import load_style
 
 WINDOW = "stylecam"
 SCALE_STEPS = (0.25, 0.33, 0.5, 0.67, 0.75, 1.0, 1.25, 1.5, 2.0)
+MORPH_SECONDS = 1.0  # long enough to watch one painting turn into the other, short enough not to wait for it
 
 # (keys as shown to the user, what they do); the same table feeds --help and the overlay.
 KEY_HELP = (
     ("n  or  Right", "next style"),
     ("p  or  Left", "previous style"),
     ("1 ... 9", "pick style by number"),
+    ("m", "morph into the next style over a second (styles of one painter network)"),
     ("c", "original and stylized side by side"),
     ("+  /  -", "bigger / finer strokes (lower / higher processing scale)"),
     ("[  /  ]", "weaker / stronger style (blend with the original)"),
@@ -155,14 +158,19 @@ class LiveState:
     message: str = ""
     message_until: float = 0.0
     saved: list[str] = field(default_factory=list)
+    morph_to: int | None = None  # the style a morph is heading for, while one runs
 
     def say(self, text: str, seconds: float = 2.5) -> None:
         self.message, self.message_until = text, time.monotonic() + seconds
         print(f"stylecam: {text}", file=sys.stderr)
 
 
-def draw_overlay(image: np.ndarray, state: LiveState) -> np.ndarray:
-    lines = [f"{state.style_names[state.style_index]}  {state.fps:4.1f} fps  scale {state.scale:g}"]
+def overlay_lines(state: LiveState) -> list[str]:
+    """What the overlay says: the style (and where a morph is heading), rate, scale, controls, message, help."""
+    name = state.style_names[state.style_index]
+    if state.morph_to is not None:
+        name += f" -> {state.style_names[state.morph_to]}"
+    lines = [f"{name}  {state.fps:4.1f} fps  scale {state.scale:g}"]
     if state.strength < 1.0:
         lines[0] += f"  strength {state.strength:.1f}"
     if state.keep_colors:
@@ -180,6 +188,11 @@ def draw_overlay(image: np.ndarray, state: LiveState) -> np.ndarray:
         lines += [f"{n + 1}: {name}" for n, name in enumerate(state.style_names[:9])]
     else:
         lines.append("h: help")
+    return lines
+
+
+def draw_overlay(image: np.ndarray, state: LiveState) -> np.ndarray:
+    lines = overlay_lines(state)
     canvas = image.copy()
     # White text on a darkened panel: an outline drawn under the text read as a ghosted double.
     width = max(cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)[0][0] for text in lines)
@@ -231,6 +244,11 @@ class WebcamApp:
         self.virtual_camera = virtual_camera
         self.steady = SteadyFilter() if steady else None  # flow-guided blending with the previous output
         self._models: dict[int, tuple] = {}
+        # A running morph: (code from, code to, target index, start time); set by the key, run by step().
+        self._morph: tuple[dict, dict, int, float] | None = None
+        # Style keys (window thread) and morph frames (worker thread) change the network's code:
+        # one at a time, or a morph frame could leave a mixed code in a cached style's network.
+        self._style_lock = threading.RLock()
         # run() stylizes in a worker thread: the newest result is handed over under a lock, and
         # the recording, which keys open and close, is written under another.
         self._shown: np.ndarray | None = None
@@ -250,16 +268,61 @@ class WebcamApp:
             virtual_camera=virtual_camera.device if virtual_camera is not None else None,
         )
 
-    def _select(self, index: int) -> None:
-        index %= len(self.style_refs)
+    def _loaded(self, index: int) -> tuple:
         if index not in self._models:
             self._models[index] = load_style(self.style_refs[index])
-        style, model = self._models[index]
-        self.stylizer.set_model(model)
+        return self._models[index]
+
+    def _select(self, index: int) -> None:
+        index %= len(self.style_refs)
+        with self._style_lock:
+            self._end_morph()
+            style, model = self._loaded(index)
+            self.stylizer.set_model(model, style)
         if self.steady is not None:
             self.steady.reset()  # never blend the old style into the new one
         self.state.style_index = index
         self.state.say(f"style: {style.name}")
+
+    def _start_morph(self) -> None:
+        """Morph from the current style into the next: their codes mixed a little more at every frame.
+
+        Only styles of one painter network have codes to mix; between others the key switches
+        at once and says why.
+        """
+        with self._style_lock:
+            self._end_morph()  # a second m during a morph starts from the style shown before it
+            target = (self.state.style_index + 1) % len(self.style_refs)
+            current, _ = self._loaded(self.state.style_index)
+            following, _ = self._loaded(target)
+            if current.code is None or following.code is None or current.network_sha256 != following.network_sha256:
+                self._select(target)
+                self.state.say(f"switched to {following.name} at once: a morph needs two styles of one painter network")
+                return
+            self._morph = (current.code, following.code, target, time.monotonic())
+            self.state.morph_to = target
+        self.state.say(f"morphing into {following.name}")
+
+    def _end_morph(self) -> None:
+        """Stop a morph and give the network it ran on its own code back (it is the start style's, kept for its key)."""
+        morph, self._morph, self.state.morph_to = self._morph, None, None
+        if morph is not None:
+            self.stylizer.set_code(morph[0])
+
+    def _advance_morph(self) -> None:
+        """One frame of a running morph (in the thread that runs the network, so a frame never sees half a code)."""
+        with self._style_lock:
+            morph = self._morph
+            if morph is None:
+                return
+            start_code, end_code, target, started = morph
+            progress = (time.monotonic() - started) / MORPH_SECONDS
+            if progress >= 1.0:
+                self._select(target)
+                return
+            # Smoothstep: the change eases in and out instead of starting and stopping with a jolt.
+            eased = progress * progress * (3 - 2 * progress)
+            self.stylizer.set_code(mix_codes([start_code, end_code], [1.0 - eased, eased]))
 
     def _change_strokes(self, bigger: bool) -> None:
         """Bigger strokes come from a lower processing scale (the network sees a smaller frame), finer from a higher one."""
@@ -323,6 +386,8 @@ class WebcamApp:
             self._select(self.state.style_index + 1)
         elif char == "p" or key in _LEFT:
             self._select(self.state.style_index - 1)
+        elif char == "m":
+            self._start_morph()
         elif char.isdigit() and char != "0":
             if int(char) <= len(self.style_refs):
                 self._select(int(char) - 1)
@@ -359,6 +424,7 @@ class WebcamApp:
 
     def step(self, frame: np.ndarray) -> np.ndarray:
         """Stylize one camera frame; returns what is recorded and screenshotted (no overlay)."""
+        self._advance_morph()
         stylized = self.stylizer.stylize(frame)
         steady = self.steady  # read once: the window thread may switch it off meanwhile
         if steady is not None:

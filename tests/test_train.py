@@ -72,7 +72,7 @@ def train_args(tmp: Path, style_image: Path, data: Path, *extra: str) -> argpars
         "--style-image", str(style_image), "--data", str(data), "--name", "tiny",
         "--out", str(tmp / "weights"), "--workdir", str(tmp / "run"), "--vgg-weights", RANDOM,
         "--width", "4", "--crop-size", "32", "--style-size", "48", "--batch-size", str(BATCH),
-        "--max-steps", str(STEPS), "--log-every", "1", "--preview-every", "2", "--accelerator", "cpu",
+        "--max-steps", str(STEPS), "--log-every", "1", "--preview-every", "2", "--accelerator", "cpu", "--full",
         "--title", "Test Field", "--artist", "A. Tester", "--year", "2026", "--licence", "CC0", "--credit", "made by the test",
         *extra,
     ])  # fmt: skip
@@ -455,7 +455,7 @@ def test_train_stderr_holds_only_stylecam_lines_and_the_progress_bar(tmp_path, s
         sys.executable, "-m", "stylecam", "train", "--style-image", str(style_image), "--data", str(data), "--name", "quiet",
         "--out", str(tmp_path / "weights"), "--workdir", str(tmp_path / "run"), "--vgg-weights", RANDOM, "--width", "4",
         "--crop-size", "32", "--style-size", "48", "--batch-size", "2", "--max-steps", "3", "--accelerator", "cpu",
-        "--title", "T", "--artist", "A", "--licence", "CC0",
+        "--title", "T", "--artist", "A", "--licence", "CC0", "--full",
     ]  # fmt: skip
     result = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "default"})
     assert result.returncode == 0, result.stderr

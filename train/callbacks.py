@@ -33,8 +33,14 @@ class PreviewGrid(pl.Callback):
 
     @rank_zero_only
     def write(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        stylized = pl_module.stylize(self.thumbnails).cpu()
-        grid = make_grid(torch.cat([self.thumbnails, stylized]), nrow=len(self.thumbnails), padding=2)
+        styles = pl_module.transformer.styles
+        # A painter network: a row per style (every style, up to 12), so each preview shows them all.
+        rows = (
+            [pl_module.stylize(self.thumbnails, style).cpu() for style in range(min(styles, 12))]
+            if styles
+            else [pl_module.stylize(self.thumbnails).cpu()]
+        )
+        grid = make_grid(torch.cat([self.thumbnails, *rows]), nrow=len(self.thumbnails), padding=2)
         path = Path(trainer.log_dir or trainer.default_root_dir) / "previews" / f"step_{trainer.global_step:07d}.png"
         save_rgb_png(grid, path)
         self.saved.append(path)

@@ -7,6 +7,7 @@ the ``train`` subcommand is used, so the webcam path never loads Lightning.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     inputs.add_argument("--no-export", action="store_true", help="train only; export later with --export-from")
     inputs.add_argument("--overwrite", action="store_true", help="replace an existing style file")
     inputs.add_argument(
+        "--full",
+        action="store_true",
+        help="train a whole one-style network (hours on a CPU) instead of fitting a style code on the installed painter network (minutes)",
+    )
+    inputs.add_argument(
         "--preview-photos", nargs="*", type=Path, default=None, help="photos for the exported preview (default: three from --data)"
     )
 
@@ -40,7 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     TrainConfig.add_arguments({"inputs": inputs, "recipe": recipe})
     run = parser.add_argument_group("run length")
     run.add_argument(
-        "--max-steps", type=positive_int, default=40000, help="optimizer steps in total, resumed ones included (default %(default)s)"
+        "--max-steps",
+        type=positive_int,
+        default=None,
+        help=f"optimizer steps in total, resumed ones included (default {FULL_STEPS}; {CODE_FIT_STEPS} for a style code)",
     )
     run.add_argument("--epochs", type=int, default=None, help="stop after this many epochs of --steps-per-epoch steps instead")
     run.add_argument(
@@ -49,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="also stop after this many minutes of training (a fixed time budget on a shared machine)",
     )
-    run.add_argument("--steps-per-epoch", type=positive_int, default=1000, help="(default %(default)s)")
+    run.add_argument("--steps-per-epoch", type=positive_int, default=None, help="(default 1000; a style code's fit is one epoch)")
 
     hardware = parser.add_argument_group("hardware")
     hardware.add_argument(
@@ -93,13 +102,57 @@ def default_precision() -> str:
     return "32"
 
 
+# A style code on the painter network: a few hundred steps, since only the code learns. Measured
+# on 2 CPU cores at 128 px crops and batch 4 (README, "A new style in minutes"), 500 steps take
+# under 10 minutes. Its learning rate is higher than a whole network's: the code's numbers are
+# scales near 1 and shifts near 0 that must move by tenths, and nothing else moves with them.
+CODE_FIT_STEPS = 500
+CODE_FIT_LR = 5e-3
+FULL_STEPS = 40000
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    if args.style_image is None:
+    if not args.style_image:
         raise TrainingInputError("--style-image is required to train")
     config = TrainConfig.from_args(args)
-    if config.init_from:
+    config.style_image = expand_paintings(config.style_image)
+    if config.network is None and not config.painter and not config.init_from and not getattr(args, "full", False):
+        config.network = default_network()
+    if config.network:
+        resolve_network(config, args)
+    elif config.init_from:
         resolve_init_from(config, width_given=getattr(args, "width", None) is not None)
+    code_fit = bool(config.network)
+    if getattr(args, "max_steps", None) is None:
+        args.max_steps = CODE_FIT_STEPS if code_fit else FULL_STEPS
+    if getattr(args, "steps_per_epoch", None) is None:
+        # One epoch for a code fit: the progress bar then counts the whole run and its ETA is the run's.
+        args.steps_per_epoch = args.max_steps if code_fit else 1000
     return config
+
+
+def default_network() -> str | None:
+    """The installed painter network a new style's code is fitted on, or None (then a whole network trains)."""
+    from stylecam.weights import StyleError, find_painter_network
+
+    try:
+        return str(find_painter_network())
+    except StyleError:
+        print("no painter network installed: training a whole network (--full), which takes hours on a CPU", file=sys.stderr)
+        return None
+
+
+def resolve_network(config: TrainConfig, args: argparse.Namespace) -> None:
+    """--network as a painter network file; the run's width is the network's, and a code learns at CODE_FIT_LR unless --lr."""
+    from stylecam.weights import find_painter_network, painter_network_info
+
+    path = find_painter_network(config.network)
+    width = painter_network_info(path).metadata["width"]
+    if getattr(args, "width", None) is not None and args.width != width:
+        raise TrainingInputError(f"--width {args.width} does not fit the painter network {path.name}, which has width {width}")
+    config.network, config.width = str(path), width
+    if getattr(args, "lr", None) is None:
+        config.lr = CODE_FIT_LR
 
 
 def resolve_init_from(config: TrainConfig, width_given: bool) -> None:
@@ -108,17 +161,41 @@ def resolve_init_from(config: TrainConfig, width_given: bool) -> None:
     Checked now, not after the Trainer has started: an unknown style or a width that does not
     fit is one line.
     """
-    from stylecam.weights import read_metadata, resolve
+    from stylecam.weights import is_painter_network_file, painter_network_info, read_metadata, resolve
 
     path = resolve(config.init_from)  # a StyleError (one line) for an unknown name or a missing file
-    width = read_metadata(path).width
+    # A painter network (to train on from where it stopped) or a style file.
+    width = painter_network_info(path).metadata["width"] if is_painter_network_file(path) else read_metadata(path).width
     if width_given and config.width != width:
         raise TrainingInputError(f"--width {config.width} does not fit --init-from {path.name}, which has width {width}")
     config.init_from, config.width = str(path), width
 
 
-def style_name(args: argparse.Namespace, config_style_image: str) -> str:
-    return args.name or Path(config_style_image).stem
+def expand_paintings(paths: list[str]) -> list[str]:
+    """--style-image's files, a folder standing for the images in it (sorted); a painting named twice is refused."""
+    from stylecam.images import find_images
+
+    paintings: list[str] = []
+    for text in paths:
+        path = Path(text)
+        paintings.extend(str(found) for found in find_images(path)) if path.is_dir() else paintings.append(text)
+    if not paintings:
+        raise TrainingInputError(f"no paintings in {', '.join(paths)}")
+    names = [Path(path).stem for path in paintings]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise TrainingInputError(f"two paintings would give the style name '{repeated[0]}': rename one of them")
+    return paintings
+
+
+# A painter run's --name names its network; each painting's style is named after its file.
+DEFAULT_PAINTER_NAME = "painter"
+
+
+def style_name(args: argparse.Namespace, config: TrainConfig) -> str:
+    if config.painter:
+        return args.name or DEFAULT_PAINTER_NAME
+    return args.name or Path(config.style_image[0]).stem
 
 
 def quiet_lightning() -> None:
@@ -192,11 +269,12 @@ def train_and_export(args: argparse.Namespace) -> int:
     from stylecam.train.images import load_style_image
 
     config = config_from_args(args)
-    name = style_name(args, config.style_image)
+    name = style_name(args, config)
     # Everything that can fail is checked before the Trainer starts, not after an hour of training.
-    export.check_can_write(name, args.out, args.overwrite)
-    export.style_image_credit(export.painting_key(name, config.style_image), export.options_from_args(args)["credit_overrides"])
-    load_style_image(config.style_image, config.style_size)
+    export.check_can_write_run(name, config, args.out, args.overwrite)
+    export.check_credits(name, config, export.options_from_args(args)["credit_overrides"])
+    for painting in config.style_image:
+        load_style_image(painting, config.style_size)
     if args.resume is not None:
         export.read_checkpoint(args.resume)  # a clear message for a missing, foreign or unreadable file
     workdir = args.workdir or Path("runs") / name

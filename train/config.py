@@ -47,7 +47,16 @@ def format_layers(weights: dict[str, float]) -> str:
 class TrainConfig:
     """Every setting of a training run; saved in each checkpoint and in the style file."""
 
-    style_image: str = setting("", "the painting (jpg/png/webp)", group="inputs")
+    # One painting trains a one-style network; several (or a folder) train one painter network
+    # with a style code per painting (conditional instance norm, model.py): the shared
+    # convolutions learn from every step instead of one style's share of them.
+    style_image: list[str] = setting(
+        help="the painting (jpg/png/webp); several, or a folder of them, train one painter network with a style per painting",
+        factory=list,
+        group="inputs",
+        nargs="+",
+        metavar="IMAGE",
+    )
     # None: torchvision ImageNet weights; or a features state_dict file.
     vgg_weights: str | None = setting(
         None,
@@ -113,6 +122,17 @@ class TrainConfig:
         group="inputs",
         metavar="STYLE",
     )
+    # A new style on the painter network: only its code (the norms' scales and shifts, 1,600
+    # pairs at width 32) learns, the shared convolutions stay frozen, so a few hundred steps
+    # (minutes on a CPU) give a style where a whole network needs hours. Set by the CLI for one
+    # painting unless --full; None trains a whole network.
+    network: str | None = setting(
+        None,
+        "fit only a style code on this painter network, its convolutions frozen (a name or a file; "
+        "default for one painting: the installed painter network, unless --full)",
+        group="inputs",
+        metavar="NETWORK",
+    )
     # 32 is the classic network; narrower runs faster on a CPU at runtime.
     width: int = setting(DEFAULT_WIDTH, "transformer width; 32 is the classic network (with --init-from: the style's)", type=int)
     # On CUDA, VGG (plain convs and ReLUs) runs channels_last, the tensor cores' layout; the
@@ -122,6 +142,9 @@ class TrainConfig:
     seed: int = setting(0, "random seed of crops and initial weights", type=int)
 
     def __post_init__(self) -> None:
+        if isinstance(self.style_image, str):  # one path, as older checkpoints and callers give it
+            self.style_image = [self.style_image] if self.style_image else []
+        self.style_image = [str(path) for path in self.style_image]
         check_layers(self.style_layers)
         check_layers(self.content_layers)
         self.crop_scale = tuple(self.crop_scale)  # a checkpoint's YAML/pickle may give back a list
@@ -133,6 +156,10 @@ class TrainConfig:
             raise TrainingInputError(
                 f"temporal and noise weights must be 0 (off) or positive, got {self.temporal_weight}, {self.noise_weight}"
             )
+        if self.network and self.painter:
+            raise TrainingInputError("--network fits one painting's code; several paintings train a painter network of their own")
+        if self.network and self.init_from:
+            raise TrainingInputError("--network and --init-from both say where to start: give one")
         if self.style_size < 16:
             raise TrainingInputError(f"style size must be at least 16 pixels, got {self.style_size}")
 
@@ -145,6 +172,11 @@ class TrainConfig:
         values = asdict(self)
         values["crop_scale"] = list(self.crop_scale)  # JSON and YAML friendly
         return values
+
+    @property
+    def painter(self) -> bool:
+        """Several paintings: one painter network with a style code each, instead of a one-style network."""
+        return len(self.style_image) > 1
 
     @classmethod
     def add_arguments(cls, groups: dict[str, argparse._ArgumentGroup]) -> None:
@@ -163,7 +195,7 @@ class TrainConfig:
                 else default
             )
             options.setdefault("type", type(default) if isinstance(default, int | float) and not isinstance(default, bool) else str)
-            suffix = f" (default {shown})" if default not in (None, "") else ""
+            suffix = f" (default {shown})" if default not in (None, "", []) else ""
             groups[spec.metadata.get("group", "recipe")].add_argument(
                 f"--{spec.name.replace('_', '-')}", default=None, help=spec.metadata["help"] + suffix, **options
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,19 @@ from stylecam.images import find_images, save_rgb_png, square_thumbnail
 from stylecam.train.errors import TrainingInputError
 from stylecam.train.images import decode_image
 from stylecam.train.vgg import RANDOM
-from stylecam.weights import SUFFIX, USER_STYLES_DIR, StyleError, StyleImageCredit, StyleMetadata, file_sha256, read_metadata, save_style
+from stylecam.weights import (
+    NETWORKS_DIR,
+    SUFFIX,
+    USER_STYLES_DIR,
+    StyleError,
+    StyleImageCredit,
+    StyleMetadata,
+    file_sha256,
+    read_metadata,
+    save_painter_network,
+    save_style,
+    save_style_code,
+)
 
 # The five paintings of the shared data set (all public domain: the artists died over 70 years ago,
 # and the works were published before 1929 — public domain in the US as well).
@@ -29,6 +42,18 @@ KNOWN_PAINTINGS: dict[str, dict[str, str]] = {
     "the_scream": {"title": "The Scream", "artist": "Edvard Munch", "year": "1893"},
     "composition_vii": {"title": "Composition VII", "artist": "Wassily Kandinsky", "year": "1913"},
     "udnie": {"title": "Udnie (Young American Girl, The Dance)", "artist": "Francis Picabia", "year": "1913"},
+    # The seven more of ../shared/data/styles (its README gives these titles; two have none at the source).
+    "edtaonisl": {"title": "Edtaonisl (Ecclesiastic)", "artist": "Francis Picabia", "year": "1913"},
+    "shipwreck_of_the_minotaur": {"title": "The Shipwreck of the Minotaur", "artist": "J. M. W. Turner", "year": "c. 1810"},
+    "tahiti": {"title": "Tahitian women by a river (untitled at the source)", "artist": "Paul Gauguin", "year": "1890s"},
+    "thatched_cottages": {
+        "title": "Thatched cottages under the sun (untitled at the source)",
+        "artist": "Vincent van Gogh",
+        "year": "1890",
+    },
+    "night_cafe": {"title": "The Night Cafe", "artist": "Vincent van Gogh", "year": "1888"},
+    "wheat_field": {"title": "Wheat Field with Cypresses", "artist": "Vincent van Gogh", "year": "1889"},
+    "woman_with_a_hat": {"title": "Woman with a Hat", "artist": "Henri Matisse", "year": "1905"},
 }
 _KNOWN_CREDIT = "public-domain reproduction, as used by the original fast style transfer work"
 _KNOWN_LICENCE = "public domain"
@@ -47,7 +72,7 @@ README_HEADER = (
     "| --- | --- | --- | --- | --- | --- | --- |\n"
 )
 # Settings that hold paths on the trainer's machine (None for vgg_weights means torchvision's own).
-PATH_SETTINGS = ("style_image", "vgg_weights", "init_from")
+PATH_SETTINGS = ("style_image", "vgg_weights", "init_from", "network")
 PREVIEW_TILE = 320  # pixels per preview tile: big enough to see strokes, small enough for git
 
 
@@ -74,14 +99,33 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "/").replace("\n", " ")  # keep the Markdown table intact
 
 
+def check_can_write_run(name: str, config, out: Path | None, overwrite: bool) -> None:
+    """Every file a run will export, checked before it trains: the style, or a painter's network and each style."""
+    if not config.painter:
+        check_can_write(name, out, overwrite)
+        return
+    check_can_write(name, out, overwrite, folder=output_dir(out) / NETWORKS_DIR)
+    for painting in config.style_image:
+        check_can_write(Path(painting).stem, out, overwrite)
+
+
+def check_credits(name: str, config, overrides: dict[str, str | None]) -> None:
+    """Each painting's credit is known or given; a painter run takes the known ones only (one --title cannot fit twelve)."""
+    if not config.painter:
+        style_image_credit(painting_key(name, config.style_image[0]), overrides)
+        return
+    for painting in config.style_image:
+        style_image_credit(Path(painting).stem, {})
+
+
 def output_dir(out: Path | None) -> Path:
     return Path(out) if out is not None else USER_STYLES_DIR
 
 
-def check_can_write(name: str, out: Path | None, overwrite: bool) -> Path:
+def check_can_write(name: str, out: Path | None, overwrite: bool, folder: Path | None = None) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
         raise TrainingInputError(f"style name '{name}' may only hold letters, digits, '_' and '-'")
-    path = output_dir(out) / f"{name}{SUFFIX}"
+    path = (folder or output_dir(out)) / f"{name}{SUFFIX}"
     if path.exists() and not overwrite:
         raise TrainingInputError(f"style file {path} exists (use --overwrite to replace it)")
     return path
@@ -138,7 +182,12 @@ def load_preview_photos(paths: list[Path] | None, data: str | Path | None, image
 def file_names_only(config: dict[str, Any]) -> dict[str, Any]:
     """The config with its file paths cut to file names: a style file is shared, the trainer's folders are private."""
     named = dict(config)
-    for key in PATH_SETTINGS:
+    paintings = [str(path) for path in named.get("style_image") or []]
+    # One painting is recorded as its file name (as style files always had it); several as a list of names.
+    named["style_image"] = Path(paintings[0]).name if len(paintings) == 1 else [Path(path).name for path in paintings]
+    if len(paintings) == 1 and Path(paintings[0]).is_file():
+        named["style_image_sha256"] = file_sha256(Path(paintings[0]))
+    for key in (key for key in PATH_SETTINGS if key != "style_image"):
         if named.get(key) and named[key] != RANDOM:
             path = Path(str(named[key]))
             named[key] = path.name
@@ -238,11 +287,25 @@ def export_module(
 ) -> Path:
     """Write NAME.safetensors, NAME.png and the README line for a trained StyleTransferModule."""
     config = module.config
-    name = name or Path(config.style_image).stem
+    if config.painter:
+        return export_painter(
+            module,
+            steps=steps,
+            minutes=minutes,
+            hardware=hardware,
+            photos=photos,
+            name=name,
+            out=out,
+            overwrite=overwrite,
+            default_scale=default_scale,
+        )
+    name = name or Path(config.style_image[0]).stem
     path = check_can_write(name, out, overwrite)
-    credit = style_image_credit(painting_key(name, config.style_image), credit_overrides or {})
+    credit = style_image_credit(painting_key(name, config.style_image[0]), credit_overrides or {})
     training = training_metadata(config.to_dict(), steps, minutes, hardware)
-    if "note" in training:  # CPU-trained: how to get the full-quality style
+    if config.network:  # a code fit is the recipe itself, not a reduced one: no GPU retrain to suggest
+        training["note"] = f"style code fitted on the painter network {Path(config.network).stem}, its convolutions frozen"
+    elif "note" in training:  # CPU-trained: how to get the full-quality style
         # The stability terms are part of the style's recipe: a retrain from scratch keeps them.
         terms = "".join(f" --{key.replace('_', '-')} {training[key]:g}" for key in ("temporal_weight", "noise_weight") if training.get(key))
         training["gpu_command"] = (
@@ -256,15 +319,73 @@ def export_module(
         default_scale=default_scale if default_scale is not None else default_scale_for(config.style_size),
     )
     transformer = copy.deepcopy(module.transformer).to("cpu", torch.float32)  # the caller's module stays where it is
-    save_style(transformer, path, metadata)
-    painting = decode_image(Path(config.style_image), 1024)
-    if painting is None:
-        raise TrainingInputError(f"style image {config.style_image} cannot be read for the preview")
-    stylized = [stylize_photo(transformer, photo) for photo in photos[:3]]
-    preview = build_preview(painting.float().div(255), photos[:3], stylized)
-    save_rgb_png(preview, path.with_suffix(".png"))
+    if config.network:  # a code fitted on a painter network: the code alone, naming the network it runs on
+        network = Path(config.network)
+        metadata = dataclasses.replace(metadata, network={"file": network.name, "sha256": file_sha256(network)})
+        save_style_code(transformer.style_code(), path, metadata)
+    else:
+        save_style(transformer, path, metadata)
+    write_preview(transformer, Path(config.style_image[0]), photos, path.with_suffix(".png"))
     update_readme(path.parent / "README.md", name, readme_row(name, credit, training))
     return path
+
+
+def write_preview(transformer: torch.nn.Module, painting_path: Path, photos: list[torch.Tensor], path: Path) -> None:
+    painting = decode_image(painting_path, 1024)
+    if painting is None:
+        raise TrainingInputError(f"style image {painting_path} cannot be read for the preview")
+    stylized = [stylize_photo(transformer, photo) for photo in photos[:3]]
+    save_rgb_png(build_preview(painting.float().div(255), photos[:3], stylized), path)
+
+
+def export_painter(
+    module,
+    *,
+    steps: int,
+    minutes: float,
+    hardware: str,
+    photos: list[torch.Tensor],
+    name: str | None,
+    out: Path | None = None,
+    overwrite: bool = False,
+    default_scale: float | None = None,
+) -> Path:
+    """A painter run's files: networks/NAME.safetensors (shared network and code table) and a style code file per painting.
+
+    Each code file names the network's SHA-256, so a code is never run on a network it was not
+    trained with. Returns the network's path.
+    """
+    config = module.config
+    name = name or "painter"
+    folder = output_dir(out)
+    network_path = check_can_write(name, out, overwrite, folder=folder / NETWORKS_DIR)
+    for painting in config.style_image:
+        check_can_write(Path(painting).stem, out, overwrite)
+    training = training_metadata(config.to_dict(), steps, minutes, hardware)
+    training["styles"] = len(config.style_image)
+    painter = copy.deepcopy(module.transformer).to("cpu", torch.float32)
+    names = [Path(painting).stem for painting in config.style_image]
+    digest = save_painter_network(painter, network_path, names, training)
+    scale = default_scale if default_scale is not None else default_scale_for(config.style_size)
+    for index, (painting, style) in enumerate(zip(config.style_image, names, strict=True)):
+        credit = style_image_credit(style, {})
+        record = {**training, "style_image": Path(painting).name, "style_index": index}
+        metadata = StyleMetadata(
+            style=style,
+            width=painter.width,
+            blocks=painter.blocks,
+            edge_kernel=painter.edge_kernel,
+            training=record,
+            style_image=StyleImageCredit(**credit),
+            default_scale=scale,
+            network={"file": network_path.name, "sha256": digest},
+        )
+        path = folder / f"{style}{SUFFIX}"
+        code = painter.style_code(index)
+        save_style_code(code, path, metadata)
+        write_preview(painter.with_code(code), Path(painting), photos, path.with_suffix(".png"))
+        update_readme(folder / "README.md", style, readme_row(style, credit, record))
+    return network_path
 
 
 @torch.no_grad()

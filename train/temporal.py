@@ -116,6 +116,7 @@ def stability_losses(
     photos: torch.Tensor,
     stylized: torch.Tensor,
     *,
+    style: torch.Tensor | None = None,
     motion: bool = True,
     noise: bool = True,
 ) -> dict[str, torch.Tensor]:
@@ -124,24 +125,29 @@ def stability_losses(
     With both terms on (and at least two photos) the first half of the batch gets the moved
     view and the second half the noisy one, so the two terms together cost one transformer pass
     over the batch, not two. The second views are stylized in one call of the transformer (its
-    instance norms are per image, so batching them changes nothing but the speed).
+    instance norms are per image, so batching them changes nothing but the speed), each in the
+    style its photo had (``style``: a painter network's (B,) indices).
     """
     count = len(photos)
     split = count // 2 if motion and noise and count >= 2 else None
     moving = slice(0, split if split is not None else count)
     noisy = slice(split if split is not None else 0, count)
-    views, sizes, losses = [], [], {}
+    views, sizes, view_styles, losses = [], [], [], {}
     if motion:
         theta = random_motion(moving.stop - moving.start, photos.shape[-2], photos.shape[-1], device=photos.device)
         moved, valid = warp(photos[moving], theta)
         views.append(moved)
         sizes.append(len(moved))
+        view_styles.append(style[moving] if style is not None else None)
     if noise:
         views.append(add_noise(photos[noisy]))
         sizes.append(len(views[-1]))
+        view_styles.append(style[noisy] if style is not None else None)
     if not views:
         return losses
-    outputs = list(transformer(torch.cat(views)).split(sizes))
+    styles = torch.cat(view_styles) if style is not None else None
+    stacked = torch.cat(views)
+    outputs = list((transformer(stacked) if styles is None else transformer(stacked, styles)).split(sizes))
     if motion:
         target, _ = warp(stylized[moving].float(), theta)
         losses["temporal"] = masked_mse(outputs.pop(0), target, valid)

@@ -1,0 +1,399 @@
+"""The painter network: shared convolutions, a style code per style, blends and morphs of codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import TEST_WIDTH, make_style
+from stylecam import capture
+from stylecam.cli import main
+from stylecam.devices import Precision
+from stylecam.frames import Stylizer
+from stylecam.model import TransformerNet, mix_codes
+from stylecam.webcam import MORPH_SECONDS, WebcamApp, overlay_lines
+from stylecam.weights import (
+    NETWORKS_DIR,
+    StyleError,
+    StyleImageCredit,
+    StyleMetadata,
+    file_sha256,
+    installed_styles,
+    is_blend,
+    load_style,
+    parse_blend,
+    save_painter_network,
+    save_style_code,
+)
+
+STYLES = ("alpha", "beta", "gamma")
+
+
+def random_painter(styles: int = len(STYLES), seed: int = 0) -> TransformerNet:
+    """A painter network whose codes differ clearly (random scales and shifts), as trained ones do."""
+    torch.manual_seed(seed)
+    painter = TransformerNet(width=TEST_WIDTH, styles=styles)
+    with torch.no_grad():
+        for key in painter.code_keys():
+            parameter = painter.get_parameter(key)
+            parameter.copy_(torch.randn_like(parameter) * 0.5 + (1.0 if key.endswith("weight") else 0.0))
+    return painter.eval()
+
+
+def install_painter(folder: Path, painter: TransformerNet | None = None, names=STYLES, network: str = "painter") -> TransformerNet:
+    """A painter network in folder/networks/ and a style code file per style in folder, as `stylecam train` exports them."""
+    painter = painter if painter is not None else random_painter(len(names))
+    network_path = folder / NETWORKS_DIR / f"{network}.safetensors"
+    digest = save_painter_network(painter, network_path, list(names), {"note": "random, for tests"})
+    for index, name in enumerate(names):
+        metadata = StyleMetadata(
+            style=name,
+            width=painter.width,
+            style_image=StyleImageCredit(title=name, artist="nobody", credit="test", licence="CC0"),
+            training={"note": "random, for tests", "style_index": index},
+            network={"file": network_path.name, "sha256": digest},
+        )
+        save_style_code(painter.style_code(index), folder / f"{name}.safetensors", metadata)
+    return painter
+
+
+@pytest.fixture
+def painter_dir(tmp_path, monkeypatch) -> tuple[Path, TransformerNet]:
+    folder = tmp_path / "styles"
+    painter = install_painter(folder)
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(folder))
+    return folder, painter
+
+
+PHOTO = torch.rand(1, 3, 40, 52, generator=torch.Generator().manual_seed(3))
+
+
+# -- the network -------------------------------------------------------------------------------
+def test_each_sample_is_painted_in_its_own_style_and_a_code_alone_gives_the_same_picture():
+    painter = random_painter()
+    photos = PHOTO.repeat(3, 1, 1, 1)
+    with torch.no_grad():
+        per_sample = painter(photos, torch.tensor([2, 0, 1]))
+        for row, index in enumerate((2, 0, 1)):
+            single = painter.with_code(painter.style_code(index))
+            assert single.styles == 0 and set(single.state_dict()) == set(TransformerNet(width=TEST_WIDTH).state_dict())
+            torch.testing.assert_close(single(PHOTO)[0], per_sample[row], atol=1e-5, rtol=0)
+        assert (per_sample[0] - per_sample[1]).abs().mean() > 0.01  # the codes make different pictures
+
+
+def test_mixing_weights_mix_the_codes():
+    painter = random_painter()
+    with torch.no_grad():
+        one_hot = painter(PHOTO, torch.tensor([[0.0, 1.0, 0.0]]))
+        torch.testing.assert_close(one_hot, painter(PHOTO, torch.tensor([1])), atol=1e-5, rtol=0)
+        mixed = painter(PHOTO, torch.tensor([[0.25, 0.75, 0.0]]))
+        blend = painter.with_code(mix_codes([painter.style_code(0), painter.style_code(1)], [1, 3]))
+        torch.testing.assert_close(blend(PHOTO), mixed, atol=1e-5, rtol=0)
+
+
+def test_a_code_is_a_few_kilobytes_and_the_classic_network_keeps_its_keys():
+    painter = random_painter()
+    code = painter.style_code(0)
+    assert sum(value.numel() for value in code.values()) == 2 * (8 + 16 + 32 + 10 * 32 + 16 + 8)
+    classic = TransformerNet(width=TEST_WIDTH)
+    assert "in1.weight" in classic.state_dict() and classic.state_dict()["in1.weight"].shape == (TEST_WIDTH,)
+    assert painter.state_dict()["in1.weight"].shape == (3, TEST_WIDTH)
+
+
+# -- files ---------------------------------------------------------------------------------------
+def test_a_style_code_file_runs_on_its_network(painter_dir):
+    folder, painter = painter_dir
+    style, model = load_style("beta")
+    assert style.code is not None and style.network_sha256 == file_sha256(folder / NETWORKS_DIR / "painter.safetensors")
+    with torch.no_grad():
+        torch.testing.assert_close(model(PHOTO), painter(PHOTO, torch.tensor([1])), atol=1e-5, rtol=0)
+    assert (folder / "beta.safetensors").stat().st_size < 20_000  # a code, not a network
+    assert {path.stem for path in installed_styles() if path.parent == folder} == set(STYLES)  # the network itself is not a style
+
+
+def test_a_missing_or_different_network_is_one_clear_line(painter_dir):
+    folder, _ = painter_dir
+    network = folder / NETWORKS_DIR / "painter.safetensors"
+    saved = network.read_bytes()
+    network.unlink()
+    with pytest.raises(StyleError, match=r"needs the painter network painter\.safetensors, which is not installed"):
+        load_style("alpha")
+    save_painter_network(random_painter(seed=5), network, list(STYLES), {})
+    with pytest.raises(StyleError, match="another version of the painter network painter.safetensors"):
+        load_style("alpha")
+    network.write_bytes(saved)
+    load_style("alpha")
+
+
+def test_a_painter_network_is_not_taken_for_a_style(painter_dir):
+    folder, _ = painter_dir
+    with pytest.raises(StyleError, match="is a painter network, not a style"):
+        load_style(folder / NETWORKS_DIR / "painter.safetensors")
+
+
+# -- blends --------------------------------------------------------------------------------------
+def test_blend_syntax():
+    assert parse_blend("starry_night:0.6,wave:0.4") == [("starry_night", 0.6), ("wave", 0.4)]
+    assert parse_blend("a,b:2") == [("a", 1.0), ("b", 2.0)]
+    assert is_blend("a:0.6,b:0.4") and is_blend("a,b") and not is_blend("starry_night") and not is_blend("x.safetensors")
+    for bad in ("a:0.5,", "a:-1,b:1", "a:0,b:0", "a:inf,b:1"):
+        with pytest.raises(StyleError):
+            parse_blend(bad)
+
+
+def test_a_blend_runs_the_mixed_code_with_weights_normalised(painter_dir):
+    _, painter = painter_dir
+    style, model = load_style("alpha:3,gamma:1")
+    assert style.name == "alpha:0.75,gamma:0.25" and style.blend == (("alpha", 0.75), ("gamma", 0.25))
+    expected = painter(PHOTO, torch.tensor([[0.75, 0.0, 0.25]]))
+    with torch.no_grad():
+        torch.testing.assert_close(model(PHOTO), expected, atol=1e-5, rtol=0)
+    _, alone = load_style("alpha")  # loading a blend left the style's own network alone
+    with torch.no_grad():
+        torch.testing.assert_close(alone(PHOTO), painter(PHOTO, torch.tensor([0])), atol=1e-5, rtol=0)
+
+
+def test_blends_across_networks_or_with_whole_networks_are_refused(painter_dir, tmp_path):
+    folder, _ = painter_dir
+    make_style(folder / "whole.safetensors", name="whole")
+    with pytest.raises(StyleError, match="whole is a whole network"):
+        load_style("alpha:0.5,whole:0.5")
+    other = tmp_path / "other"
+    install_painter(other, random_painter(styles=1, seed=9), names=("delta",), network="other")
+    with pytest.raises(StyleError, match="styles of different painter networks cannot blend"):
+        load_style(f"alpha:0.5,{other / 'delta.safetensors'}:0.5")
+
+
+def test_blends_on_image_video_and_sheet(painter_dir, workdir, video_with_sound, capsys):
+    import cv2
+
+    photo = workdir / "photo.png"
+    cv2.imwrite(str(photo), np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    assert main(["image", str(photo), "-o", "out", "--style", "alpha:0.5,beta:0.5", "--device", "cpu", "--backend", "eager"]) == 0
+    blended = cv2.imread(str(next((workdir / "out").iterdir())))
+    assert main(["image", str(photo), "-o", "alone", "--style", "alpha", "--device", "cpu", "--backend", "eager"]) == 0
+    alone = cv2.imread(str(next((workdir / "alone").iterdir())))
+    assert blended.shape == alone.shape and np.abs(blended.astype(int) - alone).mean() > 1
+    assert main(["video", str(video_with_sound), "-o", "v.mp4", "--style", "beta:1,gamma:1", "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["style"] == "beta:0.5,gamma:0.5" and report["frames"] == 12
+    sheet_args = ["sheet", str(photo), "-o", "sheet.png", "--styles", "alpha", "--blend", "alpha:0.5,gamma:0.5", "--height", "48"]
+    assert main([*sheet_args, "--device", "cpu"]) == 0
+    assert "1 row(s) x 2 style(s)" in capsys.readouterr().err
+
+
+def test_a_blend_across_networks_is_one_line_on_the_command_line(painter_dir, workdir, capsys):
+    import cv2
+
+    make_style(painter_dir[0] / "whole.safetensors", name="whole")
+    cv2.imwrite(str(workdir / "x.png"), np.zeros((32, 32, 3), np.uint8))
+    assert main(["image", "x.png", "-o", "out", "--style", "alpha:0.5,whole:0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "whole is a whole network" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_from_style_takes_a_blend(painter_dir):
+    stylizer = Stylizer.from_style("alpha:0.2,beta:0.8", device="cpu", backend="eager")
+    assert stylizer.style_name == "alpha:0.2,beta:0.8"
+    frame = np.random.default_rng(2).integers(0, 256, (40, 52, 3), dtype=np.uint8)
+    assert stylizer(frame).shape == frame.shape
+
+
+# -- the webcam's morph --------------------------------------------------------------------------
+def test_morph_key_mixes_the_codes_over_a_second_then_lands_on_the_next_style(painter_dir, tmp_path, monkeypatch):
+    from test_webcam import FakeCamera
+
+    _, painter = painter_dir
+    monkeypatch.setattr(capture.cv2, "VideoCapture", FakeCamera())
+    clock = [1000.0]
+    monkeypatch.setattr("stylecam.webcam.time.monotonic", lambda: clock[0])
+    stylizer = Stylizer(TransformerNet(TEST_WIDTH), torch.device("cpu"), Precision(torch.float32), backend="eager")
+    with capture.LiveSource(0) as source:
+        app = WebcamApp(source, stylizer, list(STYLES), 0, tmp_path)
+        app._select(0)
+        frame = source.read()
+        start = app.step(frame)
+        app.handle_key(ord("m"), start)
+        assert app.state.morph_to == 1 and overlay_lines(app.state)[0].startswith("alpha -> beta ")
+        clock[0] += MORPH_SECONDS / 2
+        halfway = app.step(frame)
+        halfway_code = {key: value.clone() for key, value in app.stylizer.model.state_dict().items() if key in painter.code_keys()}
+        expected = mix_codes([painter.style_code(0), painter.style_code(1)], [0.5, 0.5])  # smoothstep(0.5) = 0.5
+        for key, value in expected.items():
+            torch.testing.assert_close(halfway_code[key], value, atol=1e-6, rtol=0)
+        clock[0] += MORPH_SECONDS
+        end = app.step(frame)
+        assert app.state.style_index == 1 and app.state.morph_to is None and app.stylizer.style_name == "beta"
+        assert not np.array_equal(start, halfway) and not np.array_equal(halfway, end)
+        app._select(0)  # the start style's own network got its code back after the morph
+        np.testing.assert_array_equal(app.step(frame), start)
+
+
+def test_morph_between_whole_networks_switches_and_says_why(tmp_path, monkeypatch):
+    from test_webcam import FakeCamera
+
+    for index in range(2):
+        make_style(tmp_path / f"s{index}.safetensors", name=f"s{index}", seed=index)
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(tmp_path))
+    monkeypatch.setattr(capture.cv2, "VideoCapture", FakeCamera())
+    stylizer = Stylizer(TransformerNet(TEST_WIDTH), torch.device("cpu"), Precision(torch.float32), backend="eager")
+    with capture.LiveSource(0) as source:
+        app = WebcamApp(source, stylizer, ["s0", "s1"], 0, tmp_path)
+        app._select(0)
+        app.handle_key(ord("m"), None)
+        assert app.state.style_index == 1 and app.state.morph_to is None and "morph needs two styles" in app.state.message
+
+
+def test_set_code_leaves_an_onnx_graph_for_eager(painter_dir):
+    pytest.importorskip("onnxruntime")
+    stylizer = Stylizer.from_style("alpha", device="cpu", backend="onnx")
+    assert stylizer.backend.name == "onnx"
+    stylizer.set_code(load_style("gamma")[0].code)
+    assert stylizer.backend.name == "eager"  # an ONNX graph holds its own weights: it would keep painting alpha
+    _, gamma = load_style("gamma")
+    with torch.no_grad():
+        torch.testing.assert_close(stylizer.model(PHOTO), gamma(PHOTO), atol=1e-5, rtol=0)
+
+
+# -- training ------------------------------------------------------------------------------------
+def _paintings(folder: Path, names=("starry_night", "wave", "udnie")) -> Path:
+    """Known paintings' names (their credits are known), random pictures."""
+    import cv2
+    from test_train import _photo
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed, name in enumerate(names):
+        cv2.imwrite(str(folder / f"{name}.jpg"), _photo(seed + 3, 64, 48))
+    return folder
+
+
+def _train_args(tmp: Path, *extra: str):
+    import argparse
+
+    from test_train import RANDOM, make_photo_folder
+
+    from stylecam.train import cli
+
+    data = make_photo_folder(tmp / "photos")
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    return parser.parse_args([
+        "--data", str(data), "--out", str(tmp / "weights"), "--workdir", str(tmp / "run"), "--vgg-weights", RANDOM,
+        "--crop-size", "32", "--style-size", "48", "--batch-size", "3", "--log-every", "1", "--preview-every", "0",
+        "--accelerator", "cpu", *extra,
+    ])  # fmt: skip
+
+
+def test_a_painter_run_trains_one_network_and_exports_a_code_per_painting(tmp_path, monkeypatch):
+    from stylecam.train import cli
+
+    args = _train_args(tmp_path, "--style-image", str(_paintings(tmp_path / "paintings")), "--width", "4", "--max-steps", "4")
+    assert cli.run(args) == 0
+    out = tmp_path / "weights"
+    assert (out / NETWORKS_DIR / "painter.safetensors").is_file()
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(out))
+    pictures = {}
+    for name in ("starry_night", "udnie", "wave"):
+        style, model = load_style(name)
+        assert style.code is not None and style.metadata.style_image.artist  # the known painting's credit
+        assert style.metadata.training["style_image"] == f"{name}.jpg" and style.metadata.training["steps"] == 4
+        with torch.no_grad():
+            pictures[name] = model(PHOTO)
+    assert (pictures["wave"] - pictures["udnie"]).abs().mean() > 1e-4  # each style learned from its own painting
+    load_style("starry_night:0.5,wave:0.5")
+
+
+def test_every_style_gets_an_equal_share_of_the_batches(tmp_path):
+    from test_train import RANDOM
+
+    from stylecam.train.module import StyleTransferModule, TrainConfig
+
+    paintings = sorted(str(path) for path in _paintings(tmp_path).iterdir())
+    module = StyleTransferModule(TrainConfig(style_image=paintings, width=4, vgg_weights=RANDOM, style_size=48))
+    assert module.transformer.styles == 3
+    seen = torch.cat([module.batch_styles(4, step) for step in range(3)])
+    assert torch.bincount(seen, minlength=3).tolist() == [4, 4, 4]
+
+
+def test_a_one_style_file_starts_every_code_of_a_painter_run(tmp_path):
+    from test_train import RANDOM
+
+    from stylecam.train.module import StyleTransferModule, TrainConfig
+
+    start = make_style(tmp_path / "start.safetensors", name="start", width=4, seed=4)
+    paintings = sorted(str(path) for path in _paintings(tmp_path / "p").iterdir())
+    config = TrainConfig(style_image=paintings, width=4, vgg_weights=RANDOM, style_size=48, init_from=str(start))
+    module = StyleTransferModule(config)
+    module.load_initial_weights()
+    _, single = load_style(start)
+    with torch.no_grad():
+        for index in range(3):
+            torch.testing.assert_close(module.transformer.with_code(module.transformer.style_code(index))(PHOTO), single(PHOTO))
+
+
+def test_a_painter_network_file_continues_a_run_with_each_style_s_own_code(tmp_path):
+    from test_train import RANDOM
+
+    from stylecam.train.module import StyleTransferModule, TrainConfig
+
+    names = ("starry_night", "wave", "udnie")
+    painter = random_painter(styles=3, seed=2)
+    install_painter(tmp_path / "styles", painter.to(torch.float32), names=names)
+    wider = _paintings(tmp_path / "p", names=("udnie", "wave", "woman_with_a_hat"))  # one more, one fewer, another order
+    config = TrainConfig(
+        style_image=sorted(str(path) for path in wider.iterdir()),
+        width=TEST_WIDTH,
+        vgg_weights=RANDOM,
+        style_size=48,
+        init_from=str(tmp_path / "styles" / NETWORKS_DIR / "painter.safetensors"),
+    )
+    module = StyleTransferModule(config)
+    module.load_initial_weights()
+    codes = module.transformer
+    assert module.painting_names() == ["udnie", "wave", "woman_with_a_hat"]
+    for row, name in enumerate(("udnie", "wave")):
+        for key, value in painter.style_code(names.index(name)).items():
+            torch.testing.assert_close(codes.style_code(row)[key], value)
+    for key, value in painter.style_code(0).items():  # a new painting starts from the network's first code
+        torch.testing.assert_close(codes.style_code(2)[key], value)
+
+
+def test_a_new_style_is_a_code_fitted_on_the_installed_network_with_its_convolutions_frozen(tmp_path, monkeypatch):
+    from stylecam.train import cli
+
+    network_dir = tmp_path / "installed"
+    painter = install_painter(network_dir)
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(network_dir))
+    painting = _paintings(tmp_path / "p", names=("my_painting",)) / "my_painting.jpg"
+    credit = ("--title", "Mine", "--artist", "Me", "--licence", "CC0")
+    args = _train_args(tmp_path, "--style-image", str(painting), "--name", "mine", *credit)
+    assert cli.run(args) == 0
+    assert args.max_steps == cli.CODE_FIT_STEPS and args.steps_per_epoch == cli.CODE_FIT_STEPS  # one bar for the whole run
+    out = tmp_path / "weights" / "mine.safetensors"
+    assert out.stat().st_size < 20_000
+    monkeypatch.setenv("STYLECAM_WEIGHTS", f"{network_dir}{__import__('os').pathsep}{out.parent}")
+    style, model = load_style("mine")
+    assert style.metadata.network["file"] == "painter.safetensors" and "code fitted" in style.metadata.training["note"]
+    assert style.metadata.training["lr"] == cli.CODE_FIT_LR
+    shared = painter.shared_state()
+    for key, value in model.shared_state().items():  # frozen: the network's own convolutions
+        torch.testing.assert_close(value, shared[key])
+    mean = mix_codes([painter.style_code(index) for index in range(3)], [1, 1, 1])
+    assert any((style.code[key] - mean[key]).abs().max() > 1e-4 for key in mean)  # the code itself learned
+    load_style("mine:0.5,alpha:0.5")  # a fitted style blends with the network's own styles
+
+
+def test_full_trains_a_whole_network_even_with_a_painter_network_installed(tmp_path, monkeypatch):
+    from stylecam.train import cli
+
+    install_painter(tmp_path / "installed")
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(tmp_path / "installed"))
+    painting = _paintings(tmp_path / "p", names=("wave",)) / "wave.jpg"
+    args = _train_args(tmp_path, "--style-image", str(painting), "--full", "--width", "4", "--max-steps", "2")
+    assert cli.run(args) == 0
+    style, _ = load_style(tmp_path / "weights" / "wave.safetensors")
+    assert style.code is None and style.metadata.network is None and style.metadata.width == 4
