@@ -813,14 +813,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
+    """Bare `stylecam` (only shared options, no command): main() runs `webcam` or `demo` in its place."""
+    raise AssertionError("main() replaces the bare command by start_command()")
+
+
+def start_command() -> str:
+    """What bare `stylecam` runs: the webcam where a camera and a display are, otherwise the demo (and says why)."""
     from stylecam.webcam import camera_present, display_problem
 
     if display_problem() is None and camera_present(0):
-        args.source, args.width, args.height, args.save_dir = "0", None, None, Path(".")
-        return cmd_webcam(args)
+        return "webcam"
     print("stylecam: no camera or no display here, so running the demo (`stylecam --help` lists the commands)", file=sys.stderr)
-    args.output, args.overwrite = None, False
-    return cmd_demo(args)
+    return "demo"
 
 
 # The recipe's commands, parsed by the recipe's own modules (imported only when used):
@@ -865,6 +869,10 @@ def main(argv: list[str] | None = None) -> int:
             args = recipe_parser(argv[0]).parse_args(argv[1:])
         else:
             args = build_parser().parse_args(argv)
+            if args.handler is cmd_start:
+                # Parsed again as the command itself, so that it gets all of its own defaults (the
+                # webcam's save folder, capture settings, ...) and the options given before it.
+                args = build_parser().parse_args([*argv, start_command()])
         return args.handler(args)
     except StylecamError as error:
         if args.debug:

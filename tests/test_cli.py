@@ -327,6 +327,27 @@ def test_bare_command_falls_back_to_the_demo_without_camera_or_display(workdir, 
     assert code == 0 and "demo" in err and (workdir / "stylecam-demo.mp4").exists()
 
 
+def test_bare_command_opens_the_webcam_with_its_own_defaults_where_a_camera_and_a_display_are(workdir, style_file, capsys, monkeypatch):
+    from test_webcam import FakeCamera
+
+    from stylecam import capture, webcam
+
+    monkeypatch.setattr(webcam, "display_problem", lambda: None)
+    monkeypatch.setattr(webcam, "camera_present", lambda index=0: True)
+    monkeypatch.setattr(capture.cv2, "VideoCapture", FakeCamera())
+    opened = []
+
+    def window(app, poll_ms=15):  # the window itself needs a screen: record what it was given instead
+        opened.append({"style": app.stylizer.style_name, "save_dir": app.save_dir, "frame": app.source.read().shape})
+        return app.state
+
+    monkeypatch.setattr(webcam.WebcamApp, "run", window)
+    code, _, err = run_cli("--style", str(style_file), "--device", "cpu", capsys=capsys)
+    assert code == 0, err
+    assert opened == [{"style": "random", "save_dir": Path("."), "frame": (48, 64, 3)}]
+    assert "demo" not in err
+
+
 def test_cli_does_not_import_training_or_lightning():
     code = (
         "import sys, stylecam.cli as c; c.build_parser(); c.main(['styles']);"
