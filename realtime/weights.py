@@ -135,16 +135,7 @@ class StyleMetadata:
             )
         if values["preprocessing"] != PREPROCESSING:
             raise StyleError(f"style file {path} expects preprocessing {values['preprocessing']}, not {PREPROCESSING}")
-        if not _is_int(values["width"]) or values["width"] < 4:
-            raise StyleError(f"style file {path} has an invalid width {values['width']!r}")
-        blocks = values.get("blocks", DEFAULT_BLOCKS)
-        if not _is_int(blocks) or not 0 <= blocks <= 64:
-            raise StyleError(f"style file {path} has an invalid number of residual blocks {blocks!r}")
-        edge_kernel = values.get("edge_kernel", DEFAULT_EDGE_KERNEL)
-        if not _is_int(edge_kernel) or edge_kernel < 1 or edge_kernel % 2 == 0 or edge_kernel > 15:
-            raise StyleError(f"style file {path} has an invalid edge_kernel {edge_kernel!r} (an odd number from 1 to 15)")
-        if architecture_for(edge_kernel) != values["architecture"]:
-            raise StyleError(f"style file {path} says architecture '{values['architecture']}' but edge_kernel {edge_kernel}")
+        width, blocks, edge_kernel = check_network_shape(values, f"style file {path}")
         image = values["style_image"] if isinstance(values["style_image"], dict) else {}
         missing_credit = [key for key in REQUIRED_CREDIT_FIELDS if not isinstance(image.get(key), str)]
         if missing_credit:
@@ -159,7 +150,7 @@ class StyleMetadata:
             raise StyleError(f"style file {path} names its painter network wrongly (expected a file name and a SHA-256)")
         return cls(
             style=str(values["style"]),
-            width=values["width"],
+            width=width,
             style_image=StyleImageCredit(**{key: str(image[key]) for key in (*REQUIRED_CREDIT_FIELDS, "year") if key in image}),
             training=values["training"],
             default_scale=float(scale),
@@ -169,6 +160,30 @@ class StyleMetadata:
             edge_kernel=edge_kernel,
             network=dict(network) if network is not None else None,
         )
+
+
+# Bounds on the fields that size a network, checked before anything is allocated: a file that
+# declared a width of a million would otherwise ask for terabytes. 256 is eight times the
+# classic network's width; nothing stylecam trains comes near it.
+MAX_WIDTH = 256
+MAX_BLOCKS = 64
+MAX_STYLES = 4096  # codes in one painter network
+
+
+def check_network_shape(values: dict[str, Any], what: str) -> tuple[int, int, int]:
+    """(width, blocks, edge_kernel) of metadata, each within its bounds and fitting the architecture; a StyleError naming ``what`` otherwise."""
+    width = values.get("width")
+    if not _is_int(width) or not 4 <= width <= MAX_WIDTH:
+        raise StyleError(f"{what} has an invalid width {width!r} (4 to {MAX_WIDTH})")
+    blocks = values.get("blocks", DEFAULT_BLOCKS)
+    if not _is_int(blocks) or not 0 <= blocks <= MAX_BLOCKS:
+        raise StyleError(f"{what} has an invalid number of residual blocks {blocks!r}")
+    edge_kernel = values.get("edge_kernel", DEFAULT_EDGE_KERNEL)
+    if not _is_int(edge_kernel) or edge_kernel < 1 or edge_kernel % 2 == 0 or edge_kernel > 15:
+        raise StyleError(f"{what} has an invalid edge_kernel {edge_kernel!r} (an odd number from 1 to 15)")
+    if architecture_for(edge_kernel) != values.get("architecture"):
+        raise StyleError(f"{what} says architecture '{values.get('architecture')}' but edge_kernel {edge_kernel}")
+    return width, blocks, edge_kernel
 
 
 def _valid_network_reference(value: Any) -> bool:
@@ -333,11 +348,9 @@ def painter_network_info(path: Path) -> PainterNetwork:
     if not isinstance(values, dict) or values.get("kind") != NETWORK_KIND:
         raise StyleError(f"{path} is not a stylecam painter network")
     styles = values.get("styles")
-    if not isinstance(styles, list) or not styles or not all(isinstance(name, str) for name in styles):
-        raise StyleError(f"painter network {path} does not list its styles")
-    for key in ("width", "blocks", "edge_kernel"):
-        if not _is_int(values.get(key)):
-            raise StyleError(f"painter network {path} has an invalid {key} {values.get(key)!r}")
+    if not isinstance(styles, list) or not 0 < len(styles) <= MAX_STYLES or not all(isinstance(name, str) for name in styles):
+        raise StyleError(f"painter network {path} does not list its styles (1 to {MAX_STYLES} names)")
+    check_network_shape(values, f"painter network {path}")
     if values.get("preprocessing") != PREPROCESSING:
         raise StyleError(f"painter network {path} expects preprocessing {values.get('preprocessing')}, not {PREPROCESSING}")
     return PainterNetwork(path=path, sha256=file_sha256(path), styles=tuple(styles), metadata=values)

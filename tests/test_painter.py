@@ -397,3 +397,19 @@ def test_full_trains_a_whole_network_even_with_a_painter_network_installed(tmp_p
     assert cli.run(args) == 0
     style, _ = load_style(tmp_path / "weights" / "wave.safetensors")
     assert style.code is None and style.metadata.network is None and style.metadata.width == 4
+
+
+def test_a_network_file_that_declares_a_huge_shape_is_refused_before_anything_is_allocated(painter_dir):
+    import json as json_module
+
+    from safetensors.torch import save_file
+
+    folder, _ = painter_dir
+    network = folder / NETWORKS_DIR / "painter.safetensors"
+    header = {"kind": "painter_network", "architecture": "johnson2016", "width": 10**6, "blocks": 5, "edge_kernel": 9, "styles": ["a"]}
+    header["preprocessing"] = {"color": "rgb", "range": [0.0, 1.0], "layout": "NCHW"}
+    save_file({"x": torch.zeros(1)}, str(network), metadata={"stylecam": json_module.dumps(header)})
+    with pytest.raises(StyleError, match=r"invalid width 1000000 \(4 to 256\)"):
+        from stylecam.weights import load_painter_network
+
+        load_painter_network(network)
