@@ -215,6 +215,16 @@ def _seconds_list(text: str) -> list[float]:
     return values
 
 
+def _version() -> str:
+    """The installed distribution's version (the one pip shows), without importing anything heavy."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stylecam")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from stylecam.webcam import key_help_text
 
@@ -227,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command: the live webcam window where a camera and a display exist, otherwise a demo.",
         parents=[_runtime_options(top_level=True), _debug_option(top_level=True)],
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     styles = commands.add_parser("styles", help="list installed styles", parents=[debug])

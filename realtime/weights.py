@@ -37,7 +37,9 @@ NETWORKS_DIR = "networks"  # painter networks, beside the style codes that use t
 NETWORK_KIND = "painter_network"  # the "kind" of a painter network file's metadata
 # The layout of the metadata. A reader refuses a newer one: a future field could change how the
 # weights must be used, and guessing would give wrong pictures instead of a clear message.
-FORMAT_VERSION = 1
+# 2: style codes of painter networks (``network``) and painter network files; a stylecam that
+# reads only 1 says "upgrade" for them instead of failing on their tensors.
+FORMAT_VERSION = 2
 # How frames must be prepared for the network; checked at load so that a file trained
 # with another convention is refused instead of producing garbage.
 PREPROCESSING = {"color": "rgb", "range": [0.0, 1.0], "layout": "NCHW"}
@@ -347,6 +349,11 @@ def painter_network_info(path: Path) -> PainterNetwork:
     values = _read_header_json(path)
     if not isinstance(values, dict) or values.get("kind") != NETWORK_KIND:
         raise StyleError(f"{path} is not a stylecam painter network")
+    version = values.get("format_version", 1)
+    if not _is_int(version) or version > FORMAT_VERSION:
+        raise StyleError(
+            f"painter network {path} has format version {version!r}, newer than the {FORMAT_VERSION} this stylecam reads (upgrade stylecam to use it)"
+        )
     styles = values.get("styles")
     if not isinstance(styles, list) or not 0 < len(styles) <= MAX_STYLES or not all(isinstance(name, str) for name in styles):
         raise StyleError(f"painter network {path} does not list its styles (1 to {MAX_STYLES} names)")

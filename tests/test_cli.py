@@ -381,3 +381,11 @@ def test_train_is_reached_through_the_stylecam_command(workdir, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "--help"])
     assert exit_info.value.code == 0 and "--style-weight" in capsys.readouterr().out
+
+
+def test_version_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"stylecam {version('stylecam')}"
