@@ -44,11 +44,13 @@ def random_painter(styles: int = len(STYLES), seed: int = 0) -> TransformerNet:
     return painter.eval()
 
 
-def install_painter(folder: Path, painter: TransformerNet | None = None, names=STYLES, network: str = "painter") -> TransformerNet:
+def install_painter(
+    folder: Path, painter: TransformerNet | None = None, names=STYLES, network: str = "painter", training: dict | None = None
+) -> TransformerNet:
     """A painter network in folder/networks/ and a style code file per style in folder, as `stylecam train` exports them."""
     painter = painter if painter is not None else random_painter(len(names))
     network_path = folder / NETWORKS_DIR / f"{network}.safetensors"
-    digest = save_painter_network(painter, network_path, list(names), {"note": "random, for tests"})
+    digest = save_painter_network(painter, network_path, list(names), {"note": "random, for tests", **(training or {})})
     for index, name in enumerate(names):
         metadata = StyleMetadata(
             style=name,
@@ -366,19 +368,22 @@ def test_a_new_style_is_a_code_fitted_on_the_installed_network_with_its_convolut
     from stylecam.train import cli
 
     network_dir = tmp_path / "installed"
-    painter = install_painter(network_dir)
+    painter = install_painter(network_dir, training={"style_weight": 2.5, "crop_size": 999})  # a flag wins over the record
     monkeypatch.setenv("STYLECAM_WEIGHTS", str(network_dir))
     painting = _paintings(tmp_path / "p", names=("my_painting",)) / "my_painting.jpg"
     credit = ("--title", "Mine", "--artist", "Me", "--licence", "CC0")
-    args = _train_args(tmp_path, "--style-image", str(painting), "--name", "mine", *credit)
+    defaults = _train_args(tmp_path, "--style-image", str(painting), "--name", "mine", *credit)
+    cli.config_from_args(defaults)
+    assert defaults.max_steps == cli.CODE_FIT_STEPS and defaults.steps_per_epoch == cli.CODE_FIT_STEPS  # one bar for the whole run
+    args = _train_args(tmp_path, "--style-image", str(painting), "--name", "mine", *credit, "--max-steps", "4")
     assert cli.run(args) == 0
-    assert args.max_steps == cli.CODE_FIT_STEPS and args.steps_per_epoch == cli.CODE_FIT_STEPS  # one bar for the whole run
     out = tmp_path / "weights" / "mine.safetensors"
     assert out.stat().st_size < 20_000
     monkeypatch.setenv("STYLECAM_WEIGHTS", f"{network_dir}{__import__('os').pathsep}{out.parent}")
     style, model = load_style("mine")
     assert style.metadata.network["file"] == "painter.safetensors" and "code fitted" in style.metadata.training["note"]
     assert style.metadata.training["lr"] == cli.CODE_FIT_LR
+    assert style.metadata.training["style_weight"] == 2.5 and style.metadata.training["crop_size"] == 32  # the network's recipe
     shared = painter.shared_state()
     for key, value in model.shared_state().items():  # frozen: the network's own convolutions
         torch.testing.assert_close(value, shared[key])

@@ -7,6 +7,7 @@ the ``train`` subcommand is used, so the webcam path never loads Lightning.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from datetime import timedelta
@@ -142,15 +143,32 @@ def default_network() -> str | None:
         return None
 
 
+# What a code fit takes from the painter network's own training unless a flag says otherwise: the
+# shared convolutions learned their strokes at that crop and painting size and under those loss
+# weights, and a code fitted under others would ask them for strokes they never learned.
+INHERITED_SETTINGS = ("crop_size", "style_size", "style_weight", "content_weight", "tv_weight", "style_layers", "content_layers")
+
+
 def resolve_network(config: TrainConfig, args: argparse.Namespace) -> None:
-    """--network as a painter network file; the run's width is the network's, and a code learns at CODE_FIT_LR unless --lr."""
+    """--network as a painter network file; the run's width and (unless given) recipe are the network's; a code learns at CODE_FIT_LR unless --lr."""
     from stylecam.weights import find_painter_network, painter_network_info
 
     path = find_painter_network(config.network)
-    width = painter_network_info(path).metadata["width"]
+    values = painter_network_info(path).metadata
+    width = values["width"]
     if getattr(args, "width", None) is not None and args.width != width:
         raise TrainingInputError(f"--width {args.width} does not fit the painter network {path.name}, which has width {width}")
     config.network, config.width = str(path), width
+    record = values.get("training") if isinstance(values.get("training"), dict) else {}
+    inherited = {key: record[key] for key in INHERITED_SETTINGS if key in record and getattr(args, key, None) is None}
+    if inherited:
+        defaults = dataclasses.asdict(config) | inherited
+        try:
+            checked = TrainConfig.from_dict(defaults)  # the network's record, validated like flags are
+        except (TypeError, ValueError) as error:
+            raise TrainingInputError(f"painter network {path.name} has an unusable training record ({error})") from error
+        for key in inherited:
+            setattr(config, key, getattr(checked, key))
     if getattr(args, "lr", None) is None:
         config.lr = CODE_FIT_LR
 
