@@ -426,7 +426,7 @@ def test_zero_steps_or_batches_are_refused_by_the_parser(flag, value, capsys):
     with pytest.raises(SystemExit) as exit_info:
         stylecam_cli.main(["train", "--style-image", "p.jpg", "--data", "photos", flag, value])
     lines = capsys.readouterr().err.strip().splitlines()
-    assert exit_info.value.code == 2 and len(lines) == 1 and flag in lines[0] and "at least 1" in lines[0]
+    assert exit_info.value.code == 2 and len(lines) == 1 and flag in lines[0] and ("at least 1" in lines[0] or "from 1 to" in lines[0])
 
 
 def test_resume_or_export_from_a_file_that_is_not_our_checkpoint_is_one_clear_error(tmp_path, style_image):
@@ -567,3 +567,27 @@ def test_fine_tuning_with_the_stability_terms_logs_them_and_exports(tmp_path, st
     assert any(not torch.equal(a, b) for a, b in zip(model.state_dict().values(), started.state_dict().values(), strict=True))
     row = next(line for line in (tmp_path / "weights" / "README.md").read_text().splitlines() if line.startswith("| tiny |"))
     assert "temporal/noise 100/50, fine-tuned from start.safetensors after its 1500 steps" in row
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--style-weight", "nan"), ("--content-weight", "inf"), ("--tv-weight", "-1"), ("--temporal-weight", "nan"),
+        ("--lr", "nan"), ("--lr", "-1"), ("--lr-warmup-steps", "-1"), ("--grad-clip", "nan"), ("--crop-size", "100000"),
+        ("--style-size", "100000"), ("--width", "0"), ("--width", "1000000"), ("--seed", "-1"), ("--seed", str(2**70)),
+        ("--decode-size", "0"), ("--epochs", "0"), ("--max-minutes", "-1"), ("--max-minutes", "nan"), ("--log-every", "0"),
+        ("--checkpoint-every", "-5"), ("--preview-every", "-1"), ("--num-nodes", "0"), ("--num-workers", "-1"),
+    ],
+)  # fmt: skip
+def test_out_of_range_training_settings_are_refused_before_any_work(flag, value, capsys):
+    from stylecam import cli as stylecam_cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        stylecam_cli.main(["train", "--style-image", "p.jpg", "--data", "photos", flag, value])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1 and flag in lines[0] and "must be" in lines[0]
+
+
+def test_a_non_finite_layer_weight_is_refused_in_one_line(style_image):
+    with pytest.raises(TrainingInputError, match=r"--style-layers relu1_2's weight must be a number from 0 to"):
+        tiny_config(style_image, style_layers={"relu1_2": float("nan")})

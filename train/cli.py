@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from stylecam.cli import positive_int
+from stylecam.cli import bounded, positive_int
 from stylecam.train.config import TrainConfig
 from stylecam.train.errors import TrainingDivergedError, TrainingInputError
 
@@ -52,10 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"optimizer steps in total, resumed ones included (default {FULL_STEPS}; {CODE_FIT_STEPS} for a style code)",
     )
-    run.add_argument("--epochs", type=int, default=None, help="stop after this many epochs of --steps-per-epoch steps instead")
+    run.add_argument(
+        "--epochs", type=bounded(int, 1, 10**6), default=None, help="stop after this many epochs of --steps-per-epoch steps instead"
+    )
     run.add_argument(
         "--max-minutes",
-        type=float,
+        type=bounded(float, 0, 10**6, above=True),
         default=None,
         help="also stop after this many minutes of training (a fixed time budget on a shared machine)",
     )
@@ -67,14 +69,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     hardware.add_argument("--accelerator", default="auto", help="(default %(default)s)")
     hardware.add_argument("--devices", default="auto", help="(default %(default)s)")
-    hardware.add_argument("--num-nodes", type=int, default=1, help="(default %(default)s)")
+    hardware.add_argument("--num-nodes", type=bounded(int, 1, 4096), default=1, help="(default %(default)s)")
     hardware.add_argument("--strategy", default="auto", help="(default %(default)s)")
-    hardware.add_argument("--num-workers", type=int, default=0, help="data loader workers; photos are decoded once, so 0 is usually enough")
+    hardware.add_argument(
+        "--num-workers", type=bounded(int, 0, 256), default=0, help="data loader workers; photos are decoded once, so 0 is usually enough"
+    )
 
     logging = parser.add_argument_group("logging")
-    logging.add_argument("--log-every", type=int, default=50, help="steps between logged losses and images/s (default %(default)s)")
     logging.add_argument(
-        "--checkpoint-every", type=int, default=200, help="steps between saves of WORKDIR/checkpoints/last.ckpt (default %(default)s)"
+        "--log-every", type=positive_int, default=50, help="steps between logged losses and images/s (default %(default)s)"
+    )
+    logging.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=200,
+        help="steps between saves of WORKDIR/checkpoints/last.ckpt (default %(default)s)",
     )
     logging.add_argument(
         "--keep-checkpoints",
@@ -82,7 +91,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep every checkpoint (WORKDIR/checkpoints/step=N.ckpt), not only last.ckpt: "
         "a run that degrades late can be exported from an earlier step",
     )
-    logging.add_argument("--preview-every", type=int, default=500, help="steps between preview grids (default %(default)s; 0: off)")
+    logging.add_argument(
+        "--preview-every", type=bounded(int, 0), default=500, help="steps between preview grids (default %(default)s; 0: off)"
+    )
 
     credit = parser.add_argument_group("style image credit (known for the five shared paintings)")
     credit.add_argument("--title")
@@ -91,7 +102,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     credit.add_argument("--licence")
     credit.add_argument("--credit", help="where the image comes from")
     credit.add_argument(
-        "--default-scale", type=float, default=None, help="runtime processing scale to suggest (default: from the crop size)"
+        "--default-scale",
+        type=bounded(float, 0, 4, above=True),
+        default=None,
+        help="runtime processing scale to suggest, above 0 and at most 4 (default: from the crop size)",
     )
 
 
@@ -323,6 +337,8 @@ def train_and_export(args: argparse.Namespace) -> int:
         return 130
     if args.no_export or not trainer.is_global_zero:
         return 0
+    if trainer.global_step == 0:  # an untrained network is no style (a time budget spent before the first step)
+        raise TrainingInputError(f"no training step was taken, so nothing is exported (the run stopped before its first step; {last})")
     path = export.export_module(
         module,
         steps=trainer.global_step,
