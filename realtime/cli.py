@@ -878,6 +878,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] and argv[0] in RECIPE_COMMANDS:
             args = recipe_parser(argv[0]).parse_args(argv[1:])
+            args.argv = argv  # the words as given: `train` prints them back as the command that resumes it
         else:
             args = build_parser().parse_args(argv)
             if args.handler is cmd_start:

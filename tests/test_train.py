@@ -591,3 +591,42 @@ def test_out_of_range_training_settings_are_refused_before_any_work(flag, value,
 def test_a_non_finite_layer_weight_is_refused_in_one_line(style_image):
     with pytest.raises(TrainingInputError, match=r"--style-layers relu1_2's weight must be a number from 0 to"):
         tiny_config(style_image, style_layers={"relu1_2": float("nan")})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signal_name", "exit_code", "word"), [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_a_signal_saves_the_current_step_and_says_how_to_resume(tmp_path, style_image, signal_name, exit_code, word):
+    import shlex
+    import signal
+    import time
+
+    data = make_photo_folder(tmp_path / "photos")
+    words = [
+        "train", "--style-image", str(style_image), "--data", str(data), "--name", "sig", "--full",
+        "--out", str(tmp_path / "weights"), "--workdir", str(tmp_path / "run"), "--vgg-weights", RANDOM, "--width", "4",
+        "--crop-size", "32", "--style-size", "48", "--batch-size", "2", "--max-steps", "100000", "--accelerator", "cpu",
+        "--checkpoint-every", "100000", "--preview-every", "0", "--title", "T", "--artist", "A", "--licence", "CC0",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stylecam", *words], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    checkpoint = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((tmp_path / "run").glob("logs/version_*/metrics.csv")):
+        time.sleep(0.2)  # training has started once Lightning's logger has a file
+    time.sleep(1.0)
+    process.send_signal(getattr(signal, signal_name))
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == exit_code, err
+    steps = int(torch.load(checkpoint, map_location="cpu", weights_only=True)["global_step"])
+    assert steps >= 1
+    line = next(line for line in err.splitlines() if line.startswith(f"stylecam: {word} at step {steps}, saved"))
+    resume = shlex.split(line.split("continue with: ", 1)[1])
+    assert resume[:2] == ["stylecam", "train"] and resume[-2:] == ["--resume", str(checkpoint)]
+    # The printed command continues the run: here to two more steps than were taken, then it exports.
+    finish = [*resume[1:], "--max-steps", str(steps + 2)]
+    result = subprocess.run([sys.executable, "-m", "stylecam", *finish], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    style, _ = load_style(tmp_path / "weights" / "sig.safetensors")
+    assert style.metadata.training["steps"] == steps + 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -160,3 +162,44 @@ class DivergenceGuard(pl.Callback):
         self.healthy_checks += 1
         self._confirmed = self._candidate
         self._candidate = (step, {key: value.detach().clone() for key, value in pl_module.transformer.state_dict().items()})
+
+
+class GracefulStop(pl.Callback):
+    """Ctrl-C or SIGTERM during training: finish the current step, then stop, so the run can be saved and resumed.
+
+    Lightning's own handling of an interrupt exits the process (status 1) before the caller can
+    save anything, and its SIGTERM handler raises out of the loop; these handlers, installed when
+    training starts (after Lightning's), only ask the loop to stop at the next step boundary.
+    The caller reads ``signal_number`` and saves the checkpoint. A second signal while stopping
+    is not swallowed: it interrupts at once, as the user asked twice.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signal_number: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signal handlers can only be set from the main thread
+
+        def request_stop(number: int, frame: Any) -> None:
+            if self.signal_number is not None:
+                raise KeyboardInterrupt
+            self.signal_number = number
+            trainer.should_stop = True
+
+        for number in self.SIGNALS:
+            self._previous[number] = signal.signal(number, request_stop)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.restore()
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        self.restore()
+
+    def restore(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 import time
 from datetime import timedelta
@@ -297,7 +298,7 @@ def train_and_export(args: argparse.Namespace) -> int:
     import pytorch_lightning as pl
 
     from stylecam.train import export
-    from stylecam.train.callbacks import DivergenceGuard, PreviewGrid, Throughput
+    from stylecam.train.callbacks import DivergenceGuard, GracefulStop, PreviewGrid, Throughput
     from stylecam.train.images import load_style_image
 
     config = config_from_args(args)
@@ -317,7 +318,8 @@ def train_and_export(args: argparse.Namespace) -> int:
     previews = PreviewGrid(export.pick_photos(datamodule.images, 4), every=args.preview_every)
     # As often as the losses are logged, at least every 10 steps: one host sync per check.
     guard = DivergenceGuard(check_every=min(10, max(1, args.log_every)))
-    trainer = build_trainer(args, workdir, [throughput, previews, guard])
+    stop = GracefulStop()
+    trainer = build_trainer(args, workdir, [throughput, previews, guard, stop])
     started = time.perf_counter()
     # weights_only: a checkpoint is a pickle, and loading one must not be able to run code.
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(args.resume) if args.resume else None, weights_only=True)
@@ -332,9 +334,13 @@ def train_and_export(args: argparse.Namespace) -> int:
             f"training diverged: {guard.tripped}; {kept} (not exported: lower --lr or --style-weight, "
             f"then --resume {last}, or export it with --export-from {last})"
         )
-    if trainer.interrupted:
-        print(f"interrupted: not exported (continue with --resume {last}, or export with --export-from {last})")
-        return 130
+    if stop.signal_number is not None or trainer.interrupted:
+        name_of = "terminated" if stop.signal_number == signal.SIGTERM else "interrupted"
+        print(
+            f"stylecam: {name_of} at step {trainer.global_step}, saved; continue with: {resume_command(args, last)}",
+            file=sys.stderr,
+        )
+        return 143 if stop.signal_number == signal.SIGTERM else 130
     if args.no_export or not trainer.is_global_zero:
         return 0
     if trainer.global_step == 0:  # an untrained network is no style (a time budget spent before the first step)
@@ -349,6 +355,19 @@ def train_and_export(args: argparse.Namespace) -> int:
     )
     print(f"wrote {path}")
     return 0
+
+
+def resume_command(args: argparse.Namespace, checkpoint: Path) -> str:
+    """The command line that continues this run from checkpoint: the same words, with --resume set to it."""
+    import shlex
+
+    words = list(getattr(args, "argv", None) or sys.argv[1:])
+    if "--resume" in words:  # replace an earlier --resume's value
+        index = words.index("--resume")
+        del words[index : index + 2]
+    words = [word for word in words if not word.startswith("--resume=")]
+    command = words if words[:1] == ["train"] else ["train", *words]
+    return shlex.join(["stylecam", *command, "--resume", str(checkpoint)])
 
 
 def build_module(args: argparse.Namespace, config: TrainConfig):
