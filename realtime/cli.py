@@ -502,7 +502,7 @@ def _check_video_output(output: Path, inputs: list[Path], overwrite: bool) -> No
 
 # -- commands ----------------------------------------------------------------------------------
 def cmd_styles(args: argparse.Namespace) -> int:
-    from stylecam.weights import DEFAULT_STYLE, StyleError, installed_styles, read_metadata, weights_dirs
+    from stylecam.weights import DEFAULT_STYLE, StyleError, find_network, installed_styles, read_metadata, weights_dirs
 
     rows = []
     for path in installed_styles():
@@ -511,6 +511,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
             image = metadata.style_image
             rows.append({"name": path.stem, "title": image.title, "artist": image.artist, "licence": image.licence, "path": str(path)})
             if metadata.network is not None:  # a style code: it runs on (and blends within) its painter network
+                find_network(metadata.network, path)  # installed and the very file it was made with, or unusable
                 rows[-1]["painter_network"] = metadata.network["file"]
             teacher = metadata.training.get("distilled_from")
             if isinstance(teacher, dict) and teacher.get("style"):  # a fast variant (`stylecam distill`)

@@ -117,13 +117,16 @@ def test_a_style_code_file_runs_on_its_network(painter_dir):
     assert {path.stem for path in installed_styles() if path.parent == folder} == set(STYLES)  # the network itself is not a style
 
 
-def test_a_missing_or_different_network_is_one_clear_line(painter_dir):
+def test_a_missing_or_different_network_is_one_clear_line(painter_dir, capsys):
     folder, _ = painter_dir
     network = folder / NETWORKS_DIR / "painter.safetensors"
     saved = network.read_bytes()
     network.unlink()
     with pytest.raises(StyleError, match=r"needs the painter network painter\.safetensors, which is not installed"):
         load_style("alpha")
+    assert main(["styles", "--json"]) == 0
+    listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert "not installed" in listed["alpha"]["error"]  # listed, and marked unusable with the reason
     save_painter_network(random_painter(seed=5), network, list(STYLES), {})
     with pytest.raises(StyleError, match="another version of the painter network painter.safetensors"):
         load_style("alpha")
