@@ -134,6 +134,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     config.style_image = expand_paintings(config.style_image)
     if config.network is None and not config.painter and not config.init_from and not getattr(args, "full", False):
         config.network = default_network()
+        # Said once the run has passed its checks (train_and_export), not before an error about something else.
+        args.whole_network_note = config.network is None
     if config.network:
         resolve_network(config, args)
     elif config.init_from:
@@ -154,7 +156,6 @@ def default_network() -> str | None:
     try:
         return str(find_painter_network())
     except StyleError:
-        print("no painter network installed: training a whole network (--full), which takes hours on a CPU", file=sys.stderr)
         return None
 
 
@@ -318,6 +319,10 @@ def train_and_export(args: argparse.Namespace) -> int:
     previews = PreviewGrid(export.pick_photos(datamodule.images, 4), every=args.preview_every)
     # As often as the losses are logged, at least every 10 steps: one host sync per check.
     guard = DivergenceGuard(check_every=min(10, max(1, args.log_every)))
+    if getattr(args, "whole_network_note", False):
+        print(
+            "stylecam: no painter network installed: training a whole network (as --full does), which takes hours on a CPU", file=sys.stderr
+        )
     stop = GracefulStop()
     trainer = build_trainer(args, workdir, [throughput, previews, guard, stop])
     started = time.perf_counter()
