@@ -8,6 +8,7 @@ PyAV nor the capture threads that the video loops bring in.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,11 @@ import torch.nn.functional as F
 from stylecam.errors import OutputError, StylecamError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
+
+
+def file_name_part(style_name: str) -> str:
+    """A style's name as part of a file name: a blend ``a:0.6,b:0.4`` becomes ``a-0.6+b-0.4``; anything odd becomes '_'."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", style_name.replace(":", "-").replace(",", "+")).strip("._") or "style"
 
 
 def read_image(path: Path) -> np.ndarray | None:

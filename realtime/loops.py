@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from stylecam.capture import VideoFileSource
 from stylecam.frames import Stylizer
-from stylecam.images import IMAGE_SUFFIXES, fit_long_side, write_image
+from stylecam.images import IMAGE_SUFFIXES, file_name_part, fit_long_side, write_image
 from stylecam.sinks import EncoderSettings, VideoWriter
 
 
@@ -170,7 +170,7 @@ def stylize_images(
     report = ImageReport(written=[], unreadable=[], skipped_existing=[])
     for path in tqdm(images, unit="image", desc=style_name, disable=not show_progress, file=sys.stderr):
         suffix = path.suffix.lower() if path.suffix.lower() in IMAGE_SUFFIXES else ".png"
-        target = out_dir / f"{path.stem}-{style_name}{suffix}"
+        target = out_dir / f"{path.stem}-{file_name_part(style_name)}{suffix}"
         if target.exists() and not overwrite:
             report.skipped_existing.append(str(target))
             continue

@@ -17,7 +17,7 @@ import numpy as np
 from stylecam.capture import LiveSource, SourceError
 from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer
-from stylecam.images import side_by_side, write_image
+from stylecam.images import file_name_part, side_by_side, write_image
 from stylecam.model import mix_codes
 from stylecam.sinks import EncoderSettings, VideoWriter
 from stylecam.steady import SteadyFilter
@@ -408,7 +408,7 @@ class WebcamApp:
         elif char == "s" and shown is None:
             self.state.say("no frame yet to save")
         elif char == "s":
-            path = self.save_dir / f"stylecam-{_timestamp()}-{self.state.style_names[self.state.style_index]}.png"
+            path = self.save_dir / f"stylecam-{_timestamp()}-{file_name_part(self.state.style_names[self.state.style_index])}.png"
             write_image(path, shown)
             self.state.saved.append(str(path))
             self.state.say(f"screenshot saved: {path}")

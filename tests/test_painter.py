@@ -179,6 +179,7 @@ def test_blends_on_image_video_and_sheet(painter_dir, workdir, video_with_sound,
     photo = workdir / "photo.png"
     cv2.imwrite(str(photo), np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8))
     assert main(["image", str(photo), "-o", "out", "--style", "alpha:0.5,beta:0.5", "--device", "cpu", "--backend", "eager"]) == 0
+    assert [path.name for path in (workdir / "out").iterdir()] == ["photo-alpha-0.5+beta-0.5.png"]  # a file-safe name
     blended = cv2.imread(str(next((workdir / "out").iterdir())))
     assert main(["image", str(photo), "-o", "alone", "--style", "alpha", "--device", "cpu", "--backend", "eager"]) == 0
     alone = cv2.imread(str(next((workdir / "alone").iterdir())))
