@@ -65,6 +65,8 @@ README_HEADER = (
     "One `.safetensors` file per style (the training settings and the painting's credit are in its\n"
     "metadata) and a preview `NAME.png`: the painting, three photos and their stylizations.\n"
     "Lines are written by `stylecam train` (train/export.py).\n\n"
+    "A style file holds a whole network, or only the style code of a painter network in `networks/`,\n"
+    "which it names by SHA-256.\n\n"
     "A style trained on a CPU says so (hardware, settings, and `training.note` in its metadata);\n"
     "`training.gpu_command` in its metadata is the command that retrains it at the classic settings:\n"
     f"`stylecam train --style-image PAINTING --data PHOTOS --name NAME {GPU_SETTINGS} --overwrite`.\n\n"
@@ -251,6 +253,8 @@ def readme_row(name: str, credit: dict[str, str], training: dict[str, Any]) -> s
         f"crop {training['crop_size']}, style {training['style_size']}, batch {training['batch_size']}, "
         f"width {training['width']}, style/content/tv {training['style_weight']:g}/{training['content_weight']:g}/{training['tv_weight']:g}"
     )
+    if training.get("styles"):
+        settings += f", style {training['style_index'] + 1} of a painter network of {training['styles']} styles"
     stability = {key: training.get(f"{key}_weight", 0) for key in ("temporal", "noise")}
     if any(stability.values()):
         settings += ", temporal/noise " + "/".join(f"{value:g}" for value in stability.values())
