@@ -31,6 +31,7 @@ from stylecam.weights import (
 )
 
 STYLES = ("alpha", "beta", "gamma")
+TEST_NETWORK = "test_painter"
 
 
 def random_painter(styles: int = len(STYLES), seed: int = 0) -> TransformerNet:
@@ -66,7 +67,8 @@ def install_painter(
 @pytest.fixture
 def painter_dir(tmp_path, monkeypatch) -> tuple[Path, TransformerNet]:
     folder = tmp_path / "styles"
-    painter = install_painter(folder)
+    # Its own network name: the shipped painter network (another file named painter.safetensors) stays out of these tests.
+    painter = install_painter(folder, network=TEST_NETWORK)
     monkeypatch.setenv("STYLECAM_WEIGHTS", str(folder))
     return folder, painter
 
@@ -110,7 +112,7 @@ def test_a_code_is_a_few_kilobytes_and_the_classic_network_keeps_its_keys():
 def test_a_style_code_file_runs_on_its_network(painter_dir):
     folder, painter = painter_dir
     style, model = load_style("beta")
-    assert style.code is not None and style.network_sha256 == file_sha256(folder / NETWORKS_DIR / "painter.safetensors")
+    assert style.code is not None and style.network_sha256 == file_sha256(folder / NETWORKS_DIR / f"{TEST_NETWORK}.safetensors")
     with torch.no_grad():
         torch.testing.assert_close(model(PHOTO), painter(PHOTO, torch.tensor([1])), atol=1e-5, rtol=0)
     assert (folder / "beta.safetensors").stat().st_size < 20_000  # a code, not a network
@@ -119,16 +121,16 @@ def test_a_style_code_file_runs_on_its_network(painter_dir):
 
 def test_a_missing_or_different_network_is_one_clear_line(painter_dir, capsys):
     folder, _ = painter_dir
-    network = folder / NETWORKS_DIR / "painter.safetensors"
+    network = folder / NETWORKS_DIR / f"{TEST_NETWORK}.safetensors"
     saved = network.read_bytes()
     network.unlink()
-    with pytest.raises(StyleError, match=r"needs the painter network painter\.safetensors, which is not installed"):
+    with pytest.raises(StyleError, match=rf"needs the painter network {TEST_NETWORK}\.safetensors, which is not installed"):
         load_style("alpha")
     assert main(["styles", "--json"]) == 0
     listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert "not installed" in listed["alpha"]["error"]  # listed, and marked unusable with the reason
     save_painter_network(random_painter(seed=5), network, list(STYLES), {})
-    with pytest.raises(StyleError, match="another version of the painter network painter.safetensors"):
+    with pytest.raises(StyleError, match=f"another version of the painter network {TEST_NETWORK}.safetensors"):
         load_style("alpha")
     network.write_bytes(saved)
     load_style("alpha")
@@ -137,7 +139,7 @@ def test_a_missing_or_different_network_is_one_clear_line(painter_dir, capsys):
 def test_a_painter_network_is_not_taken_for_a_style(painter_dir):
     folder, _ = painter_dir
     with pytest.raises(StyleError, match="is a painter network, not a style"):
-        load_style(folder / NETWORKS_DIR / "painter.safetensors")
+        load_style(folder / NETWORKS_DIR / f"{TEST_NETWORK}.safetensors")
 
 
 # -- blends --------------------------------------------------------------------------------------
@@ -414,7 +416,7 @@ def test_a_network_file_that_declares_a_huge_shape_is_refused_before_anything_is
     from safetensors.torch import save_file
 
     folder, _ = painter_dir
-    network = folder / NETWORKS_DIR / "painter.safetensors"
+    network = folder / NETWORKS_DIR / f"{TEST_NETWORK}.safetensors"
     header = {"kind": "painter_network", "architecture": "johnson2016", "width": 10**6, "blocks": 5, "edge_kernel": 9, "styles": ["a"]}
     header["preprocessing"] = {"color": "rgb", "range": [0.0, 1.0], "layout": "NCHW"}
     save_file({"x": torch.zeros(1)}, str(network), metadata={"stylecam": json_module.dumps(header)})

@@ -7,7 +7,16 @@ import torch
 from stylecam.devices import Precision
 from stylecam.fastvariants import FAST_SUFFIX, is_fast_name, teacher_name
 from stylecam.frames import Stylizer
-from stylecam.weights import DEFAULT_STYLE, REQUIRED_CREDIT_FIELDS, REQUIRED_FIELDS, SUFFIX, file_sha256, load_style, shipped_styles_dir
+from stylecam.weights import (
+    DEFAULT_STYLE,
+    NETWORKS_DIR,
+    REQUIRED_CREDIT_FIELDS,
+    REQUIRED_FIELDS,
+    SUFFIX,
+    file_sha256,
+    load_style,
+    shipped_styles_dir,
+)
 
 WEIGHTS = shipped_styles_dir()
 SHIPPED = sorted(WEIGHTS.glob(f"*{SUFFIX}"))
@@ -15,14 +24,26 @@ FULL = [path for path in SHIPPED if not is_fast_name(path.stem)]
 FAST = [path for path in SHIPPED if is_fast_name(path.stem)]
 
 
-# The five paintings of the classic fast-style-transfer models, each trained by `stylecam train`.
+# The five paintings of the classic fast-style-transfer models, each a whole network trained by `stylecam train`.
 FIVE_STYLES = ["composition_vii", "starry_night", "the_scream", "udnie", "wave"]
+# The seven more of the shared paintings, style codes of the shipped painter network.
+PAINTER_STYLES = ["edtaonisl", "night_cafe", "shipwreck_of_the_minotaur", "tahiti", "thatched_cottages", "wheat_field", "woman_with_a_hat"]
 
 
-def test_the_default_style_and_the_five_classics_are_shipped_each_with_a_fast_variant():
+def test_the_default_style_and_the_twelve_paintings_are_shipped_the_classic_five_with_a_fast_variant():
     assert WEIGHTS / f"{DEFAULT_STYLE}{SUFFIX}" in SHIPPED
-    assert [path.stem for path in FULL] == FIVE_STYLES
+    assert [path.stem for path in FULL] == sorted(FIVE_STYLES + PAINTER_STYLES)
     assert [path.stem for path in FAST] == [f"{name}{FAST_SUFFIX}" for name in FIVE_STYLES]
+
+
+@pytest.mark.parametrize("name", PAINTER_STYLES)
+def test_a_painter_style_is_a_code_of_the_shipped_network_and_blends(name):
+    style, _ = load_style(name)
+    network = WEIGHTS / NETWORKS_DIR / style.metadata.network["file"]
+    assert style.code is not None and style.network_sha256 == file_sha256(network)
+    assert (WEIGHTS / f"{name}{SUFFIX}").stat().st_size < 32_000  # a code, not a network
+    blend, _ = load_style(f"{name}:0.5,{PAINTER_STYLES[0]}:0.5")
+    assert blend.code is not None
 
 
 @pytest.mark.parametrize("path", FULL, ids=[p.stem for p in FULL])
@@ -33,7 +54,9 @@ def test_shipped_style_names_its_files_not_the_trainers_folders(path):
     assert training["style_image"] == f"{path.stem}.jpg"
     if training["hardware"].startswith("CPU"):
         assert "CPU" in training["note"]  # CPU-trained styles say so, and how to retrain them on a GPU
-        assert training["gpu_command"].startswith(f"stylecam train --style-image {path.stem}.jpg ")
+        # A whole network retrains from its painting; a painter network's code with its network, from all its paintings.
+        painting = "PAINTINGS/" if "styles" in training else f"{path.stem}.jpg"
+        assert training["gpu_command"].startswith(f"stylecam train --style-image {painting} ")
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])

@@ -250,7 +250,7 @@ def test_training_writes_a_style_file_that_the_runtime_loads(trained):
 def test_a_checkpoint_carries_its_settings(trained, style_image):
     checkpoint = torch.load(trained / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     config = checkpoint["hyper_parameters"]["config"]
-    assert config["style_size"] == 48 and config["crop_size"] == 32 and config["style_image"] == str(style_image)
+    assert config["style_size"] == 48 and config["crop_size"] == 32 and config["style_image"] == [str(style_image)]
     assert config["style_layers"] == {"relu1_2": 0.25, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3": 1.0}
     assert not any(key.startswith(("vgg", "_vgg", "style_gram")) for key in checkpoint["state_dict"])
     module = export.load_module(trained / "run" / "checkpoints" / "last.ckpt")
@@ -328,12 +328,12 @@ def test_the_guard_stops_a_diverging_run_and_keeps_weights_from_before_it(tmp_pa
     original = StyleTransferModule.compute_losses
     blow_up_from = 14  # the loss is checked every step (--log-every 1): steps 1 to 13 pass, step 14 is NaN
 
-    def diverging(self, photos):
+    def diverging(self, photos, style=None):
         if self.global_step + 1 >= blow_up_from:
             with torch.no_grad():
                 for parameter in self.transformer.parameters():
                     parameter.fill_(float("nan"))  # what an exploded update leaves behind
-        return original(self, photos)
+        return original(self, photos, style)
 
     monkeypatch.setattr(StyleTransferModule, "compute_losses", diverging)
     args = train_args(tmp_path, style_image, data, "--max-steps", "40", "--preview-every", "0")

@@ -119,10 +119,10 @@ def default_precision() -> str:
 
 
 # A style code on the painter network: a few hundred steps, since only the code learns. Measured
-# on 2 CPU cores at 128 px crops and batch 4 (README, "The painter network"), 400 steps take
+# on 2 CPU cores at 128 px crops and batch 4 (README, "The painter network"), 300 steps take
 # under 10 minutes. Its learning rate is higher than a whole network's: the code's numbers are
 # scales near 1 and shifts near 0 that must move by tenths, and nothing else moves with them.
-CODE_FIT_STEPS = 400
+CODE_FIT_STEPS = 300
 CODE_FIT_LR = 5e-3
 FULL_STEPS = 40000
 

@@ -34,6 +34,11 @@ from stylecam.weights import (
     save_style_code,
 )
 
+_KNOWN_CREDIT = "public-domain reproduction, as used by the original fast style transfer work"
+_EXAMPLE_CREDIT = (
+    "public-domain reproduction from the example style images of public style transfer code "
+    "(jcjohnson/fast-neural-style, lengstrom/fast-style-transfer, jcjohnson/neural-style, gordicaleksa/pytorch-neural-style-transfer)"
+)
 # The five paintings of the shared data set (all public domain: the artists died over 70 years ago,
 # and the works were published before 1929 — public domain in the US as well).
 KNOWN_PAINTINGS: dict[str, dict[str, str]] = {
@@ -42,20 +47,31 @@ KNOWN_PAINTINGS: dict[str, dict[str, str]] = {
     "the_scream": {"title": "The Scream", "artist": "Edvard Munch", "year": "1893"},
     "composition_vii": {"title": "Composition VII", "artist": "Wassily Kandinsky", "year": "1913"},
     "udnie": {"title": "Udnie (Young American Girl, The Dance)", "artist": "Francis Picabia", "year": "1913"},
-    # The seven more of ../shared/data/styles (its README gives these titles; two have none at the source).
-    "edtaonisl": {"title": "Edtaonisl (Ecclesiastic)", "artist": "Francis Picabia", "year": "1913"},
-    "shipwreck_of_the_minotaur": {"title": "The Shipwreck of the Minotaur", "artist": "J. M. W. Turner", "year": "c. 1810"},
-    "tahiti": {"title": "Tahitian women by a river (untitled at the source)", "artist": "Paul Gauguin", "year": "1890s"},
+    # The seven more of ../shared/data/styles (its README gives these titles and where they come from; two have
+    # no title at the source).
+    "edtaonisl": {"title": "Edtaonisl (Ecclesiastic)", "artist": "Francis Picabia", "year": "1913", "credit": _EXAMPLE_CREDIT},
+    "shipwreck_of_the_minotaur": {
+        "title": "The Shipwreck of the Minotaur",
+        "artist": "J. M. W. Turner",
+        "year": "c. 1810",
+        "credit": _EXAMPLE_CREDIT,
+    },
+    "tahiti": {
+        "title": "Tahitian women by a river (untitled at the source)",
+        "artist": "Paul Gauguin",
+        "year": "1890s",
+        "credit": _EXAMPLE_CREDIT,
+    },
     "thatched_cottages": {
         "title": "Thatched cottages under the sun (untitled at the source)",
         "artist": "Vincent van Gogh",
         "year": "1890",
+        "credit": _EXAMPLE_CREDIT,
     },
-    "night_cafe": {"title": "The Night Cafe", "artist": "Vincent van Gogh", "year": "1888"},
-    "wheat_field": {"title": "Wheat Field with Cypresses", "artist": "Vincent van Gogh", "year": "1889"},
-    "woman_with_a_hat": {"title": "Woman with a Hat", "artist": "Henri Matisse", "year": "1905"},
+    "night_cafe": {"title": "The Night Cafe", "artist": "Vincent van Gogh", "year": "1888", "credit": _EXAMPLE_CREDIT},
+    "wheat_field": {"title": "Wheat Field with Cypresses", "artist": "Vincent van Gogh", "year": "1889", "credit": _EXAMPLE_CREDIT},
+    "woman_with_a_hat": {"title": "Woman with a Hat", "artist": "Henri Matisse", "year": "1905", "credit": _EXAMPLE_CREDIT},
 }
-_KNOWN_CREDIT = "public-domain reproduction, as used by the original fast style transfer work"
 _KNOWN_LICENCE = "public domain"
 CPU_NOTE = "trained on CPU at reduced settings"
 # The classic settings, for a GPU (256 px crops as in Johnson et al.; batch 16 in bf16 on an H100).
@@ -81,7 +97,7 @@ PREVIEW_TILE = 320  # pixels per preview tile: big enough to see strokes, small 
 def style_image_credit(name: str, overrides: dict[str, str | None]) -> dict[str, str]:
     """Title/artist/year/credit/licence: known defaults for the shared paintings, flags win."""
     known = KNOWN_PAINTINGS.get(name)
-    credit = {**known, "credit": _KNOWN_CREDIT, "licence": _KNOWN_LICENCE} if known else {}
+    credit = {"credit": _KNOWN_CREDIT, "licence": _KNOWN_LICENCE, **known} if known else {}
     credit.update({key: value for key, value in overrides.items() if value})
     missing = [key for key in ("title", "artist", "licence") if not credit.get(key)]
     if missing:
@@ -367,6 +383,8 @@ def export_painter(
         check_can_write(Path(painting).stem, out, overwrite)
     training = training_metadata(config.to_dict(), steps, minutes, hardware)
     training["styles"] = len(config.style_image)
+    if "note" in training:  # CPU-trained: the run that makes the network at the classic settings on a GPU
+        training["gpu_command"] = f"stylecam train --style-image PAINTINGS/ --data PHOTOS --name {name} {GPU_SETTINGS} --overwrite"
     painter = copy.deepcopy(module.transformer).to("cpu", torch.float32)
     names = [Path(painting).stem for painting in config.style_image]
     digest = save_painter_network(painter, network_path, names, training)
