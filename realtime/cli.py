@@ -524,6 +524,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
     if not rows:
         print("no styles installed (train one with `stylecam train`)")
         return 0
+    name_width = max(21, *(len(row["name"]) for row in rows))  # one column of names, however long the longest
     for number, row in enumerate(rows, start=1):
         marker = "*" if row["name"] == DEFAULT_STYLE else " "
         about = f"{row['title']}, {row['artist']} ({row['licence']})" if "error" not in row else f"UNUSABLE: {row['error']}"
@@ -531,7 +532,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
             about += f"; fast variant of {row['fast_variant_of']}, for the CPU"
         if "painter_network" in row:
             about += f"; painter network {Path(row['painter_network']).stem}"
-        print(f"{number:>2} {marker} {row['name']:<21} {about}")
+        print(f"{number:>2} {marker} {row['name']:<{name_width}} {about}")
     print(f"(* default; looked up in {', '.join(str(folder) for folder in weights_dirs())}: the first file of a name wins)")
     return 0
 
