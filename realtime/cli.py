@@ -460,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("distill", help="a small fast copy of a style for the CPU (see `stylecam distill --help`)", add_help=False)
 
-    parser.set_defaults(handler=cmd_start)
+    parser.set_defaults(handler=None)  # bare `stylecam`: main() runs start_command() in its place
     return parser
 
 
@@ -825,11 +825,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_start(args: argparse.Namespace) -> int:
-    """Bare `stylecam` (only shared options, no command): main() runs `webcam` or `demo` in its place."""
-    raise AssertionError("main() replaces the bare command by start_command()")
-
-
 def start_command() -> str:
     """What bare `stylecam` runs: the webcam where a camera and a display are, otherwise the demo (and says why)."""
     from stylecam.webcam import camera_present, display_problem
@@ -883,7 +878,7 @@ def main(argv: list[str] | None = None) -> int:
             args.argv = argv  # the words as given: `train` prints them back as the command that resumes it
         else:
             args = build_parser().parse_args(argv)
-            if args.handler is cmd_start:
+            if args.handler is None:
                 # Parsed again as the command itself, so that it gets all of its own defaults (the
                 # webcam's save folder, capture settings, ...) and the options given before it.
                 args = build_parser().parse_args([*argv, start_command()])

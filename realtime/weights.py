@@ -360,7 +360,7 @@ def painter_network_info(path: Path) -> PainterNetwork:
     check_network_shape(values, f"painter network {path}")
     if values.get("preprocessing") != PREPROCESSING:
         raise StyleError(f"painter network {path} expects preprocessing {values.get('preprocessing')}, not {PREPROCESSING}")
-    return PainterNetwork(path=path, sha256=file_sha256(path), styles=tuple(styles), metadata=values)
+    return PainterNetwork(path=path, sha256=_cached_sha256(path), styles=tuple(styles), metadata=values)
 
 
 def load_painter_network(path: Path) -> tuple[TransformerNet, list[str]]:
@@ -503,8 +503,9 @@ def _load_one(name_or_path: str | os.PathLike[str]) -> tuple[Style, TransformerN
         model.eval().requires_grad_(False)
         return Style(name=metadata.style, path=path, metadata=metadata), model
     network_path = find_network(metadata.network, path)
-    shared = {key: value for key, value in _load_tensors(network_path).items() if key not in set(model.code_keys())}
-    unknown = sorted(set(state) - set(model.code_keys()))
+    code_keys = set(model.code_keys())
+    shared = {key: value for key, value in _load_tensors(network_path).items() if key not in code_keys}
+    unknown = sorted(set(state) - code_keys)
     if unknown:
         raise StyleError(f"style file {path} holds more than a style code ({unknown[0]})")
     _fit(model, {**shared, **state}, path, f"its painter network {network_path.name}")

@@ -222,13 +222,11 @@ def expand_paintings(paths: list[str]) -> list[str]:
     return paintings
 
 
-# A painter run's --name names its network; each painting's style is named after its file.
-DEFAULT_PAINTER_NAME = "painter"
-
-
 def style_name(args: argparse.Namespace, config: TrainConfig) -> str:
-    if config.painter:
-        return args.name or DEFAULT_PAINTER_NAME
+    if config.painter:  # --name names the network; each painting's style is named after its file
+        from stylecam.weights import DEFAULT_NETWORK
+
+        return args.name or DEFAULT_NETWORK
     return args.name or Path(config.style_image[0]).stem
 
 

@@ -21,6 +21,7 @@ from stylecam.train.errors import TrainingInputError
 from stylecam.train.images import decode_image
 from stylecam.train.vgg import RANDOM
 from stylecam.weights import (
+    DEFAULT_NETWORK,
     NETWORKS_DIR,
     SUFFIX,
     USER_STYLES_DIR,
@@ -376,11 +377,10 @@ def export_painter(
     trained with. Returns the network's path.
     """
     config = module.config
-    name = name or "painter"
+    name = name or DEFAULT_NETWORK
     folder = output_dir(out)
-    network_path = check_can_write(name, out, overwrite, folder=folder / NETWORKS_DIR)
-    for painting in config.style_image:
-        check_can_write(Path(painting).stem, out, overwrite)
+    check_can_write_run(name, config, out, overwrite)
+    network_path = folder / NETWORKS_DIR / f"{name}{SUFFIX}"
     training = training_metadata(config.to_dict(), steps, minutes, hardware)
     training["styles"] = len(config.style_image)
     if "note" in training:  # CPU-trained: the run that makes the network at the classic settings on a GPU
