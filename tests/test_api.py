@@ -111,17 +111,17 @@ def test_stylize_video_and_folder(tmp_path, stylizer, bgr):
     import cv2
 
     source = write_video(tmp_path / "in.mp4", frames=5, width=64, height=48)
-    report = stylizer.stylize_video(source, tmp_path / "out.mp4", progress=False)
+    report = stylecam.stylize_video(stylizer, source, tmp_path / "out.mp4", progress=False)
     assert report.frames == 5 and probe(tmp_path / "out.mp4")["frames"] == 5
     photos = tmp_path / "photos"
     photos.mkdir()
     cv2.imwrite(str(photos / "a.png"), bgr)
-    written = stylizer.stylize_folder(photos, tmp_path / "painted", progress=False).written
+    written = stylecam.stylize_folder(stylizer, photos, tmp_path / "painted", progress=False).written
     assert [Path(p).name for p in written] == ["a-random.png"]
 
 
 def test_importing_stylecam_loads_neither_the_recipe_nor_torch():
-    code = "import sys, stylecam; print(sorted(m for m in ('torch', 'cv2', 'stylecam.train') if m in sys.modules))"
+    code = "import sys, stylecam; print(sorted(m for m in ('torch', 'cv2', 'stylecam_train') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from stylecam import cli
 from stylecam.backends import onnxruntime_available
 from test_cli import assert_one_line_error, run_cli
 
@@ -55,12 +56,29 @@ def test_bench_reports_a_backend_that_cannot_run_instead_of_failing(workdir, sty
     assert eager["ms_per_frame"] > 0 and "fp32" in onnx["error"]
 
 
-def test_bench_times_a_training_step_when_asked(workdir, style_file, capsys):
-    argv = ("bench", "--size", "32x32", "--frames", "1", "--style", style_file, "--parts", "model", "--backends", "eager", "--repeats", "1")
-    code, out, err = run_cli(*argv, "--train", "--train-size", "32", "--train-batch", "2", "--train-steps", "1", capsys=capsys)
+def test_bench_train_times_a_training_step(workdir, capsys):
+    code, out, err = run_cli("bench-train", "--device", "cpu", "--size", "32", "--batch", "1", "--steps", "1", capsys=capsys)
     assert code == 0, err
-    train = json.loads(out)["train"]
-    assert train["size"] == 32 and train["batch"] == 2 and train["images_per_s"] > 0 and train["ms_per_step"] > 0
+    report = json.loads(out)
+    assert "CPU" in report["hardware"] and report["device"] == "cpu" and report["precision"] == "32"
+    assert report["size"] == 32 and report["batch"] == 1 and report["steps"] == 1
+    assert report["images_per_s"] > 0 and report["ms_per_step"] > 0 and report["first_step_ms"] > 0
+    assert report["vgg"].startswith("random")
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--size", "8"), ("--size", "4096"), ("--batch", "0"), ("--steps", "0"), ("--steps", "nan")])
+def test_bench_train_refuses_out_of_range_settings_in_one_line(flag, value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench-train", flag, value])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1 and flag in lines[0] and "must be" in lines[0]
+
+
+def test_bench_train_names_a_missing_vgg_weights_file(workdir, capsys):
+    code, _, err = run_cli(
+        "bench-train", "--device", "cpu", "--size", "32", "--batch", "1", "--steps", "1", "--vgg-weights", "missing.pth", capsys=capsys
+    )
+    assert_one_line_error(code, err, "missing.pth", "does not exist")
 
 
 @pytest.mark.slow
@@ -68,7 +86,7 @@ def test_bench_without_train_does_not_load_the_recipe(workdir, style_file):
     code = (
         "import sys; from stylecam.cli import main;"
         f"main(['bench', '--size', '32x32', '--frames', '1', '--style', {str(style_file)!r}, '--parts', 'model', '--backends', 'eager', '--repeats', '1']);"
-        "bad = [m for m in sys.modules if m.startswith('stylecam.train') or m.split('.')[0] in ('pytorch_lightning', 'lightning')];"
+        "bad = [m for m in sys.modules if m.startswith('stylecam_train') or m.split('.')[0] in ('pytorch_lightning', 'lightning')];"
         "print(bad, file=sys.stderr); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent, timeout=300)

@@ -72,16 +72,16 @@ def test_ntsc_frame_rate_is_kept(workdir, style_file, capsys):
 
 @pytest.mark.parametrize("header_count", [3, 1000])
 def test_a_lying_frame_count_in_the_header_loses_no_frame(workdir, style_file, video_with_sound, capsys, monkeypatch, header_count):
-    real = capture._read_info
-    monkeypatch.setattr(capture, "_read_info", lambda cap: dataclasses.replace(real(cap), frame_count=header_count))
+    real = capture._stream_info
+    monkeypatch.setattr(capture, "_stream_info", lambda stream: dataclasses.replace(real(stream), frame_count=header_count))
     code, out, _ = run_cli("video", video_with_sound, "-o", "out.mp4", "--style", style_file, "--json", capsys=capsys)
     assert code == 0 and json.loads(out)["frames"] == 12
     assert probe(workdir / "out.mp4")["frames"] == 12
 
 
 def test_the_progress_bar_ends_at_100_percent_whatever_the_header_said(workdir, style_file, video_with_sound, capsys, monkeypatch):
-    real = capture._read_info
-    monkeypatch.setattr(capture, "_read_info", lambda cap: dataclasses.replace(real(cap), frame_count=1000))
+    real = capture._stream_info
+    monkeypatch.setattr(capture, "_stream_info", lambda stream: dataclasses.replace(real(stream), frame_count=1000))
     code, _, err = run_cli("video", video_with_sound, "-o", "out.mp4", "--style", style_file, capsys=capsys)
     assert code == 0
     last_render = err.replace("\r", "\n").strip().splitlines()
@@ -261,7 +261,7 @@ def test_options_before_the_command_are_used_not_ignored(workdir, style_file, vi
     )
     assert code == 0 and json.loads(out)["scale"] == 0.5 and json.loads(out)["style"] == "random"
     # Given in both places, the one after the command wins, as a reader of the line expects.
-    args = cli.build_parser().parse_args(["--style", "first", "video", "in.mp4", "-o", "x.mp4", "--style", "second"])
+    args = cli.build_parser("video").parse_args(["--style", "first", "video", "in.mp4", "-o", "x.mp4", "--style", "second"])
     assert args.style == "second"
 
 
@@ -349,9 +349,10 @@ def test_bare_command_opens_the_webcam_with_its_own_defaults_where_a_camera_and_
 
 
 def test_cli_does_not_import_training_or_lightning():
+    # Only the chosen command's module is imported: nothing of the recipe, and no Lightning.
     code = (
-        "import sys, stylecam.cli as c; c.build_parser(); c.main(['styles']);"
-        "bad = [m for m in sys.modules if m.startswith('stylecam.train') or m.split('.')[0] in ('pytorch_lightning', 'lightning')];"
+        "import sys, stylecam.cli as c; c.main(['styles']);"
+        "bad = [m for m in sys.modules if m.startswith('stylecam_train') or m.split('.')[0] in ('pytorch_lightning', 'lightning')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)

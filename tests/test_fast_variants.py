@@ -11,10 +11,11 @@ from safetensors.torch import save_file
 
 from conftest import make_style
 from stylecam import capture, cli, webcam
+from stylecam.commands import webcam as webcam_command
 from stylecam.fastvariants import fast_variant, live_cycle, live_style
 from stylecam.model import TransformerNet
-from stylecam.train import distill
 from stylecam.weights import ARCHITECTURE, ARCHITECTURE_SMALL_EDGES, StyleError, load_style, read_metadata, save_style
+from stylecam_train import distill
 
 
 @pytest.mark.parametrize("edge_kernel", [9, 5])
@@ -193,14 +194,14 @@ def test_webcam_on_the_cpu_runs_the_fast_variant_unless_full(tmp_path, monkeypat
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.setattr(webcam, "display_problem", lambda: None)
     picked = {}
-    real_load = cli._load_stylizer
+    real_load = webcam_command.load_stylizer
 
     def load_and_note(args, default_scale=None):
         style, stylizer = real_load(args, default_scale)
         picked.update(style=style.name, scale=stylizer.scale)
         return style, stylizer
 
-    monkeypatch.setattr(cli, "_load_stylizer", load_and_note)
+    monkeypatch.setattr(webcam_command, "load_stylizer", load_and_note)
     monkeypatch.setattr(capture.cv2, "VideoCapture", lambda source: ClosedCamera())
     code = cli.main(["webcam", "--style", "alpha", "--device", "cpu", "--source", "7", "--save-dir", str(tmp_path), *extra])
     err = capsys.readouterr().err

@@ -332,7 +332,7 @@ def test_importing_does_not_load_the_training_recipe(example_file, tmp_path):
     code = (
         "import sys; from stylecam.cli import main;"
         f"assert main(['import', {str(source)!r}, '--out', {str(tmp_path / 'out')!r}]) == 0;"
-        "bad = [m for m in sys.modules if m.startswith('stylecam.train') or m.split('.')[0] in ('pytorch_lightning', 'lightning')];"
+        "bad = [m for m in sys.modules if m.startswith('stylecam_train') or m.split('.')[0] in ('pytorch_lightning', 'lightning')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

@@ -284,7 +284,7 @@ def _train_args(tmp: Path, *extra: str):
 
     from test_train import RANDOM, make_photo_folder
 
-    from stylecam.train import cli
+    from stylecam_train import cli
 
     data = make_photo_folder(tmp / "photos")
     parser = argparse.ArgumentParser()
@@ -297,7 +297,7 @@ def _train_args(tmp: Path, *extra: str):
 
 
 def test_a_painter_run_trains_one_network_and_exports_a_code_per_painting(tmp_path, monkeypatch):
-    from stylecam.train import cli
+    from stylecam_train import cli
 
     args = _train_args(tmp_path, "--style-image", str(_paintings(tmp_path / "paintings")), "--width", "4", "--max-steps", "4")
     assert cli.run(args) == 0
@@ -318,7 +318,7 @@ def test_a_painter_run_trains_one_network_and_exports_a_code_per_painting(tmp_pa
 def test_every_style_gets_an_equal_share_of_the_batches(tmp_path):
     from test_train import RANDOM
 
-    from stylecam.train.module import StyleTransferModule, TrainConfig
+    from stylecam_train.module import StyleTransferModule, TrainConfig
 
     paintings = sorted(str(path) for path in _paintings(tmp_path).iterdir())
     module = StyleTransferModule(TrainConfig(style_image=paintings, width=4, vgg_weights=RANDOM, style_size=48))
@@ -330,7 +330,7 @@ def test_every_style_gets_an_equal_share_of_the_batches(tmp_path):
 def test_a_one_style_file_starts_every_code_of_a_painter_run(tmp_path):
     from test_train import RANDOM
 
-    from stylecam.train.module import StyleTransferModule, TrainConfig
+    from stylecam_train.module import StyleTransferModule, TrainConfig
 
     start = make_style(tmp_path / "start.safetensors", name="start", width=4, seed=4)
     paintings = sorted(str(path) for path in _paintings(tmp_path / "p").iterdir())
@@ -346,7 +346,7 @@ def test_a_one_style_file_starts_every_code_of_a_painter_run(tmp_path):
 def test_a_painter_network_file_continues_a_run_with_each_style_s_own_code(tmp_path):
     from test_train import RANDOM
 
-    from stylecam.train.module import StyleTransferModule, TrainConfig
+    from stylecam_train.module import StyleTransferModule, TrainConfig
 
     names = ("starry_night", "wave", "udnie")
     painter = random_painter(styles=3, seed=2)
@@ -371,7 +371,7 @@ def test_a_painter_network_file_continues_a_run_with_each_style_s_own_code(tmp_p
 
 
 def test_a_new_style_is_a_code_fitted_on_the_installed_network_with_its_convolutions_frozen(tmp_path, monkeypatch):
-    from stylecam.train import cli
+    from stylecam_train import cli
 
     network_dir = tmp_path / "installed"
     painter = install_painter(network_dir, training={"style_weight": 2.5, "crop_size": 999})  # a flag wins over the record
@@ -399,7 +399,7 @@ def test_a_new_style_is_a_code_fitted_on_the_installed_network_with_its_convolut
 
 
 def test_full_trains_a_whole_network_even_with_a_painter_network_installed(tmp_path, monkeypatch):
-    from stylecam.train import cli
+    from stylecam_train import cli
 
     install_painter(tmp_path / "installed")
     monkeypatch.setenv("STYLECAM_WEIGHTS", str(tmp_path / "installed"))

@@ -17,14 +17,14 @@ from torch import nn
 
 from stylecam.errors import StylecamError
 from stylecam.model import TransformerNet
-from stylecam.train import cli, export
-from stylecam.train.data import PhotoDataModule, random_crop
-from stylecam.train.errors import TrainingDivergedError, TrainingInputError, UnknownLayerError
-from stylecam.train.images import UnreadableImagesWarning
-from stylecam.train.losses import content_loss, gram, style_loss, total_variation
-from stylecam.train.module import StyleTransferModule, TrainConfig
-from stylecam.train.vgg import LAYER_NAMES, RANDOM, VGGFeatures, load_vgg
 from stylecam.weights import StyleImageCredit, load_style
+from stylecam_train import cli, export
+from stylecam_train.data import PhotoDataModule, random_crop
+from stylecam_train.errors import TrainingDivergedError, TrainingInputError, UnknownLayerError
+from stylecam_train.images import UnreadableImagesWarning
+from stylecam_train.losses import content_loss, gram, style_loss, total_variation
+from stylecam_train.module import StyleTransferModule, TrainConfig
+from stylecam_train.vgg import LAYER_NAMES, RANDOM, VGGFeatures, load_vgg
 
 STEPS = 3
 BATCH = 2
@@ -302,25 +302,49 @@ def test_cli_reports_bad_layer_names_as_input_errors(tmp_path, style_image):
 
 
 def test_building_the_train_flags_does_not_import_lightning():
-    # realtime/cli.py adds the `train` subcommand's flags; the webcam path must stay light.
+    # Lightning is the optional extra stylecam[train]: `stylecam train --help` must work without it.
     code = (
-        "import argparse, sys; from stylecam.train.cli import add_arguments; add_arguments(argparse.ArgumentParser()); "
-        "print(any(name.startswith(('pytorch_lightning', 'lightning')) for name in sys.modules))"
+        "import sys; from stylecam.argtypes import Parser; from stylecam_train.commands import train;"
+        "train.add_arguments(Parser()); print(any(name.startswith(('pytorch_lightning', 'lightning')) for name in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 
 
+def test_the_command_modules_import_only_the_standard_library():
+    # `stylecam --help` imports every registered command module to list it: none may bring torch,
+    # OpenCV, PyAV or Lightning at import.
+    heavy = ("torch", "cv2", "av", "numpy", "pytorch_lightning", "lightning")
+    code = (
+        "import sys; import stylecam_train.commands.train, stylecam_train.commands.paint, stylecam_train.commands.distill,"
+        " stylecam_train.commands.bench_train;"
+        f"print(sorted({{name.split('.')[0] for name in sys.modules}} & set({heavy!r})))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("argv", [["train", "--style-image", "p.jpg", "--data", "photos"], ["bench-train", "--size", "32"]])
+def test_without_lightning_a_training_command_says_which_extra_to_install(tmp_path, argv):
+    # A None in sys.modules makes every import of the module fail, as on an install without stylecam[train].
+    code = f"import sys; sys.modules['pytorch_lightning'] = None; from stylecam.cli import main; sys.exit(main({argv!r}))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"stylecam: error: stylecam {argv[0]} needs PyTorch Lightning, which this install leaves out: pip install 'stylecam[train]'"
+    ]
+
+
 # ---- divergence guard and schedule -------------------------------------------------------
 def test_learning_rate_warms_up_then_decays_along_a_cosine(style_image):
-    from stylecam.train.module import lr_factor
+    from stylecam_train.schedule import lr_factor
 
     config = tiny_config(style_image, lr_warmup_steps=10, lr_final_fraction=0.1)
-    factors = [lr_factor(step, config, total_steps=110) for step in range(111)]
+    factors = [lr_factor(step, 110, config.lr_final_fraction, config.lr_warmup_steps) for step in range(111)]
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
     assert factors[60] == pytest.approx(0.55) and factors[110] == pytest.approx(0.1)
     assert all(a >= b for a, b in zip(factors[10:], factors[11:], strict=False))  # never rises after the warm-up
-    assert lr_factor(10**6, config, total_steps=float("inf")) == 1.0  # no step limit: constant
+    assert lr_factor(10**6, float("inf"), config.lr_final_fraction, config.lr_warmup_steps) == 1.0  # no step limit: constant
 
 
 def test_the_guard_stops_a_diverging_run_and_keeps_weights_from_before_it(tmp_path, style_image, monkeypatch):
@@ -347,7 +371,7 @@ def test_the_guard_stops_a_diverging_run_and_keeps_weights_from_before_it(tmp_pa
 
 
 def test_the_guard_trips_on_an_exploding_loss_but_not_on_noise():
-    from stylecam.train.callbacks import DivergenceGuard
+    from stylecam_train.callbacks import DivergenceGuard
 
     guard = DivergenceGuard(check_every=1, explode_factor=10, warmup_checks=3)
     noisy = [5.0, 3.0, 4.5, 2.0, 6.0, 2.5, 4.0]
@@ -409,7 +433,7 @@ def test_inputs_are_checked_before_any_training_starts(tmp_path, style_image):
 def test_an_offline_machine_is_told_to_give_vgg_weights(monkeypatch):
     import urllib.error
 
-    from stylecam.train import vgg as vgg_module
+    from stylecam_train import vgg as vgg_module
 
     def offline(weights=None):
         raise urllib.error.URLError("no route to host")
@@ -438,7 +462,7 @@ def test_resume_or_export_from_a_file_that_is_not_our_checkpoint_is_one_clear_er
     torch.save({"model": nn.Linear(2, 2)}, pickled_object)  # needs unpickling of a class: refused safely
     for path in (text, foreign, pickled_object):
         with pytest.raises(TrainingInputError, match=f"{path.name} is not a stylecam training checkpoint") as error:
-            export.read_checkpoint(path)
+            export.read_training_checkpoint(path)
         assert "weights_only=False" not in str(error.value)
     data = make_photo_folder(tmp_path / "photos")
     with pytest.raises(TrainingInputError, match="not a stylecam training checkpoint"):
@@ -481,7 +505,7 @@ def test_each_setting_is_declared_once_and_becomes_a_flag():
 
 # ---- temporal stability and fine-tuning --------------------------------------------------
 def test_an_integer_shift_moves_the_image_by_that_many_pixels():
-    from stylecam.train.temporal import motion_theta, warp
+    from stylecam_train.temporal import motion_theta, warp
 
     torch.manual_seed(0)
     images = torch.rand(2, 3, 16, 20)
@@ -505,7 +529,7 @@ class _PaintedOn(nn.Module):
 
 
 def test_the_temporal_term_is_zero_for_an_equivariant_network_and_positive_otherwise():
-    from stylecam.train.temporal import NOISE_STD, stability_losses
+    from stylecam_train.temporal import NOISE_STD, stability_losses
 
     torch.manual_seed(0)
     photos = torch.rand(3, 3, 32, 32) * 0.5 + 0.25  # away from 0 and 1, so clipping the noise changes little

@@ -1,6 +1,7 @@
 """The live path without a camera or a screen: fake captures, scripted keys, no window."""
 
 import time
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -195,7 +196,9 @@ def test_overlay_text_sits_on_a_dark_panel_without_a_ghost_outline():
     from stylecam.webcam import LiveState, draw_overlay
 
     white = np.full((120, 400, 3), 255, np.uint8)
-    shown = draw_overlay(white, LiveState(style_names=["wave"], style_index=0, scale=1.0))
+    shown = draw_overlay(
+        white, LiveState(style_names=["wave"], style_index=0, stylizer=SimpleNamespace(scale=1.0, strength=1.0, keep_colors=False))
+    )
     panel = shown[:30, :150]
     assert panel.min() < 140 and panel.max() == 255  # the picture is darkened behind the text, the text is white
     assert (shown[100:, 300:] == 255).all()  # the rest of the frame is untouched

@@ -154,3 +154,26 @@ def test_a_translated_error_keeps_its_cause(tmp_path):
     with pytest.raises(StyleError) as caught:
         load_style(path)
     assert caught.value.__cause__ is not None  # --debug shows what the library underneath said
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_partial(tmp_path):
+    from stylecam.files import atomic_write
+
+    target = tmp_path / "a.safetensors"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_write(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old" and list(tmp_path.iterdir()) == [target]
+    with atomic_write(target) as tmp:
+        assert not tmp.name.endswith(".safetensors")  # a half-written file is never found as a style
+        tmp.write_text("new")
+    assert target.read_text() == "new" and list(tmp_path.iterdir()) == [target]
+
+
+def test_style_names_follow_one_rule():
+    from stylecam.weights import is_style_name
+
+    assert is_style_name("starry_night-2")
+    for name in ("", "my style", "a.v2", "a:0.6", "a,b", "a/b", "..", "x\n"):
+        assert not is_style_name(name), name

@@ -10,12 +10,12 @@ Two measures per style, on pictures no style was trained on:
    has probability >= 0.90 and IoU >= 0.5 with it. Per style: the reference faces over all
    pictures, the faces kept and kept / reference (null without reference faces); also per picture.
 
-2. Style distance ratio. With the ImageNet VGG16 that training uses (stylecam.train.vgg.load_vgg)
-   and the training's default style layers and weights (stylecam.train.losses.DEFAULT_STYLE_LAYERS),
+2. Style distance ratio. With the ImageNet VGG16 that training uses (stylecam_train.vgg.load_vgg)
+   and the training's default style layers and weights (stylecam_train.losses.DEFAULT_STYLE_LAYERS),
 
        D(x) = sum over layers l of w_l * ||G_l(x) - G_l(painting)||^2 / ||G_l(painting)||^2
 
-   where G_l is the Gram matrix of layer l (stylecam.train.losses.gram), the painting is the
+   where G_l is the Gram matrix of layer l (stylecam_train.losses.gram), the painting is the
    style's own (its metadata's training["style_image"], looked up in --paintings) at long side
    512, prepared as training prepares it, and x the picture at its working size (--size). The
    ratio is D(stylized) / D(original): 1.0 means no more of the painting than the photo had,
@@ -63,10 +63,10 @@ from stylecam.devices import hardware_description
 from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer
 from stylecam.images import collect_images, read_image_or_fail
-from stylecam.train.images import load_style_image
-from stylecam.train.losses import DEFAULT_STYLE_LAYERS, gram, relative_error
-from stylecam.train.vgg import load_vgg
 from stylecam.weights import installed_styles
+from stylecam_train.images import load_style_image
+from stylecam_train.losses import DEFAULT_STYLE_LAYERS, gram, relative_error
+from stylecam_train.vgg import load_vgg
 
 # The shared data set lies beside the repository (../shared/data from its root), in CI as on a developer's machine.
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

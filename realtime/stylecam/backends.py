@@ -1,0 +1,306 @@
+"""What runs the network: eager PyTorch, torch.compile, or ONNX Runtime; ``auto`` picks by device.
+
+A back end is a callable: (B, 3, H, W) RGB at the Stylizer's precision on its device -> the
+network's output, same shape. Every back end takes any frame size (the network pads to a
+multiple of 4 and crops back); each records how long its first call took (``first_call_ms``),
+which is what a user waits for before the first frame (compilation included).
+
+``auto`` picks what measured fastest on each kind of device; the figures, with the hardware
+that gave them, are in the README ("Back ends"), and ``stylecam bench`` measures them again:
+- CUDA: compile (fp16), several times faster than eager at 1080p.
+- CPU: onnx when onnx and onnxruntime are installed: as fast as eager on an idle CPU, and much
+  faster while other jobs share the cores, with no compile wait. Otherwise eager.
+- MPS and anything else: eager.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.util
+import logging
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+from stylecam.choices import BACKENDS  # noqa: F401  (their home; importers of this module find them here too)
+from stylecam.devices import Precision, pick_precision
+from stylecam.errors import StylecamError
+from stylecam.files import atomic_write
+from stylecam.model import TransformerNet, pad_to_stride
+
+# torch.compile's mode on CUDA. "reduce-overhead" records CUDA graphs: a video or a webcam has one
+# frame shape, so each shape is captured once and then the whole network is replayed as one
+# launch. That matters here because the decoding and encoding threads share the interpreter with
+# the loop: a graph replay does not wait for the Python thread between the network's ~60 kernels.
+# "max-autotune-no-cudagraphs" would benchmark kernel choices at the first start (minutes) for a
+# network whose time is in cuDNN convolutions that inductor does not replace; not chosen without
+# a measurement that shows it pays. On the CPU: inductor's default mode.
+COMPILE_MODE_CUDA = "reduce-overhead"
+PAD_SMALLER_BATCHES = 2  # calls of a smaller batch served by padding before it is compiled on its own
+ONNX_OPSET = 17
+
+
+class BackendError(StylecamError):
+    """A back end that cannot run here (not installed, wrong device or precision)."""
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels and exported graphs are kept between runs: $STYLECAM_CACHE_DIR, or the user's cache folder."""
+    import platformdirs
+
+    return Path(os.environ.get("STYLECAM_CACHE_DIR") or platformdirs.user_cache_dir("stylecam", appauthor=False))
+
+
+def onnxruntime_available() -> bool:
+    """Both halves of the onnx back end: onnx (the exporter writes with it) and onnxruntime."""
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
+
+
+def resolve_backend(name: str, device: torch.device, precision: str | torch.dtype = "auto") -> str:
+    """``auto`` -> the back end that measured fastest on this kind of device (see the module's docstring)."""
+    if name not in BACKENDS:
+        raise BackendError(f"unknown back end '{name}' (choose from {', '.join(BACKENDS)})")
+    if name != "auto":
+        return name
+    if device.type == "cuda":
+        return "compile"
+    if device.type == "cpu" and precision in ("auto", "fp32", torch.float32) and onnxruntime_available():
+        return "onnx"
+    return "eager"
+
+
+def choose_precision(device: torch.device, requested: str = "auto", backend: str = "auto") -> Precision:
+    """``auto`` on CUDA: fp16 with compile, fp32 with eager (eager fp16 measured slower than eager
+    fp32; README, "Back ends"). Elsewhere fp32."""
+    if requested == "auto" and device.type == "cuda":
+        chosen = resolve_backend(backend, device)
+        return Precision(torch.float16 if chosen == "compile" else torch.float32)
+    return pick_precision(device, requested)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _warn(text: str) -> None:
+    print(f"stylecam: warning: {text}", file=sys.stderr)
+
+
+class Backend:
+    """Base: times the first call; subclasses run the network in ``_forward``."""
+
+    name = "eager"
+
+    def __init__(self, model: TransformerNet, device: torch.device):
+        self.model = model
+        self.device = device
+        self.first_call_ms: float | None = None  # the first frame's wait, compilation included
+        self.setup_ms = 0.0  # work done before the first call (exporting a graph, opening a session)
+        self.fell_back: str | None = None  # why this back end runs eagerly instead, if it does
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.first_call_ms is not None:
+            return self._forward(x)
+        started = time.perf_counter()
+        y = self._forward(x)
+        synchronize(self.device)
+        self.first_call_ms = (time.perf_counter() - started) * 1000
+        return y
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+class EagerBackend(Backend):
+    name = "eager"
+
+
+def use_persistent_compile_cache() -> Path:
+    """Point inductor's caches (FX graphs, kernels, autotuning) at stylecam's cache folder, unless
+    the user chose one: torch's default lives in /tmp, which a reboot empties, so every start
+    would compile again (half a minute on a CPU)."""
+    folder = cache_dir() / "inductor"
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(folder))
+    return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
+
+
+class CompiledBackend(Backend):
+    """torch.compile, one graph per frame shape (dynamic=False: a video or a camera has one shape).
+
+    A compilation that fails (no C++ compiler, no Triton, an unsupported GPU) falls back to eager
+    with one warning line; the frames come out all the same.
+    """
+
+    name = "compile"
+
+    def __init__(self, model: TransformerNet, device: torch.device, compiler: str | object = "inductor"):
+        super().__init__(model, device)
+        use_persistent_compile_cache()
+        # Without a CUDA runtime, torch's C++ extension helper logs a warning on every compile:
+        # noise on a CPU-only machine, where it is expected.
+        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+        self.mode = COMPILE_MODE_CUDA if device.type == "cuda" else None
+        self._cudagraphs = compiler == "inductor" and self.mode == "reduce-overhead"
+        options = {"mode": self.mode} if compiler == "inductor" and self.mode else {}
+        self._compiled = torch.compile(model, backend=compiler, dynamic=False, **options)
+        self._largest: dict[tuple[int, ...], int] = {}  # per frame shape, the largest batch compiled
+        self._seen: dict[tuple[int, ...], int] = {}  # calls per (batch, frame shape)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._compiled is None:
+            return self.model(x)
+        count, shape = x.shape[0], tuple(x.shape[1:])
+        self._seen[(count, *shape)] = self._seen.get((count, *shape), 0) + 1
+        largest = self._largest.get(shape, 0)
+        if count < largest and self._seen[(count, *shape)] <= PAD_SMALLER_BATCHES:
+            # A video's last, smaller batch: repeating a frame to fill the compiled batch costs one
+            # call of spare work, compiling a graph for it costs seconds. A smaller batch that keeps
+            # coming (single frames after a file) gets its own graph instead.
+            x = torch.cat([x, x[-1:].expand(largest - count, *shape)])
+        else:
+            self._largest[shape] = max(largest, count)
+        try:
+            if self._cudagraphs:
+                torch.compiler.cudagraph_mark_step_begin()
+            y = self._compiled(x)
+        except Exception as error:  # noqa: BLE001 - any compiler failure: the eager network still works
+            self._compiled = None
+            self.fell_back = _root_cause(error)
+            _warn(f"torch.compile failed ({self.fell_back}); running the network without it")
+            return self.model(x[:count])
+        # A CUDA graph's output lives in a buffer the next replay overwrites: a copy is the caller's.
+        y = y[:count]
+        return y.clone() if self._cudagraphs else y
+
+
+def _root_cause(error: BaseException) -> str:
+    """'Type: first line' of the innermost cause: dynamo wraps a compiler's error in its own, whose first line says little."""
+    while (inner := getattr(error, "inner_exception", None) or error.__cause__) is not None:
+        error = inner
+    first_line = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+    return f"{type(error).__name__}: {first_line[:200]}"
+
+
+def weights_key(model: torch.nn.Module) -> str:
+    """sha256 of the network's layout and weights: names, shapes and fp32 values of its state_dict.
+
+    The key of an exported graph. Hashing the weights rather than the style file lets a Stylizer
+    whose model was swapped in memory (the webcam's style keys) find its graph as well.
+    """
+    digest = hashlib.sha256(type(model).__name__.encode())
+    for name, tensor in model.state_dict().items():
+        values = tensor.detach().to("cpu", torch.float32).contiguous()
+        digest.update(f"{name}{tuple(values.shape)}".encode())
+        digest.update(values.numpy().tobytes())
+    return digest.hexdigest()
+
+
+class _Body(torch.nn.Module):
+    """The network without its size-dependent padding and crop: the graph that is exported."""
+
+    def __init__(self, model: TransformerNet):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.body(x)
+
+
+def export_onnx(model: TransformerNet, folder: Path | None = None) -> Path:
+    """The network's body as an ONNX graph with dynamic batch, height and width, cached by its weights.
+
+    The sides must be multiples of 4 (OnnxBackend pads and crops around it, in torch): a graph of
+    the whole forward would replay the example's padding at every size and be wrong at others.
+    """
+    folder = folder or cache_dir() / "onnx"
+    path = folder / f"{weights_key(model)[:32]}-opset{ONNX_OPSET}.onnx"
+    if path.is_file():
+        return path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackendError(f"the cache folder {folder} cannot be created ({error.strerror})") from error
+    body = _Body(copy.deepcopy(model).to("cpu", torch.float32).eval())
+    example = torch.rand(1, 3, 64, 64)
+    axes = {0: "batch", 2: "height", 3: "width"}
+    try:
+        with atomic_write(path) as partial, warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+            warnings.simplefilter("ignore")  # the exporter's notes on constant folding are not the user's business
+            torch.onnx.export(
+                body,
+                (example,),
+                str(partial),
+                dynamo=False,  # the TorchScript exporter: needs no onnxscript, and dynamic_axes is all this graph needs
+                input_names=["frames"],
+                output_names=["stylized"],
+                dynamic_axes={"frames": axes, "stylized": axes},
+                opset_version=ONNX_OPSET,
+            )
+    except Exception as error:
+        raise BackendError(f"the network cannot be exported to ONNX ({type(error).__name__}: {error})") from error
+    return path
+
+
+class OnnxBackend(Backend):
+    """ONNX Runtime on the CPU, fp32. The reflection padding to a multiple of 4 and the crop back
+    happen here, in torch, around a graph exported for any size (see ``export_onnx``)."""
+
+    name = "onnx"
+
+    def __init__(self, model: TransformerNet, device: torch.device, precision: Precision):
+        super().__init__(model, device)
+        if device.type != "cpu":
+            raise BackendError(f"the onnx back end runs on the CPU, not {device.type} (use --backend compile or eager there)")
+        if precision.dtype != torch.float32:
+            raise BackendError(f"the onnx back end runs in fp32, not {precision.name} (use --precision fp32 or auto)")
+        try:
+            import onnx  # noqa: F401 - the exporter needs it; asked here for a clear message
+            import onnxruntime
+        except ImportError as error:
+            raise BackendError(f"the onnx back end needs onnx and onnxruntime ({error}; pip install 'stylecam[onnx]')") from error
+        started = time.perf_counter()
+        self.path = export_onnx(model)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()  # the same cores torch was given
+        options.inter_op_num_threads = 1  # one chain of layers: nothing to run side by side
+        options.log_severity_level = 3  # errors only
+        try:
+            self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # a damaged cache file: export again once
+            self.path.unlink(missing_ok=True)
+            try:
+                self.path = export_onnx(model)
+                self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            except Exception as again:
+                raise BackendError(f"ONNX Runtime cannot load {self.path} ({again})") from error
+        self.setup_ms = (time.perf_counter() - started) * 1000
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        padded = pad_to_stride(x.float()).contiguous()
+        (y,) = self.session.run(None, {"frames": padded.numpy()})
+        return torch.from_numpy(y)[..., :height, :width]
+
+
+def make_backend(name: str, model: TransformerNet, device: torch.device, precision: Precision) -> Backend:
+    """The back end ``name`` for ``model`` (already on ``device`` at ``precision``); ``auto`` resolved here."""
+    chosen = resolve_backend(name, device, precision.dtype)
+    if chosen == "eager":
+        return EagerBackend(model, device)
+    if chosen == "compile":
+        return CompiledBackend(model, device)
+    try:
+        return OnnxBackend(model, device, precision)
+    except BackendError as error:
+        if name != "auto":
+            raise
+        _warn(f"{error}; running the network with PyTorch instead")
+        backend = EagerBackend(model, device)
+        backend.fell_back = str(error)
+        return backend

@@ -1,0 +1,44 @@
+"""The names and limits that command-line options offer, in one standard-library module.
+
+`stylecam --help` and `stylecam COMMAND --help` import this and not the modules that use the
+values (they bring torch, OpenCV or PyAV); those modules import their values from here.
+"""
+
+from __future__ import annotations
+
+DEVICES = ("auto", "cuda", "mps", "cpu")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+BACKENDS = ("auto", "eager", "compile", "onnx")
+DEFAULT_STYLE = "starry_night"
+
+MAX_SCALE = 4.0  # enlarging a frame more than this only multiplies the work; strokes get finer, nothing else
+MAX_STEADY_STRENGTH = 0.95  # at 1 the picture would never change again where nothing moves
+
+# libx264: see stylecam.sinks.EncoderSettings for why these defaults.
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+DEFAULT_CRF = 18
+DEFAULT_PRESET = "veryfast"
+DEFAULT_ENCODER_THREADS = 0
+
+# The webcam window's keys: (keys as shown to the user, what they do); the same table feeds
+# `stylecam webcam --help` and the window's help overlay.
+KEY_HELP = (
+    ("n  or  Right", "next style"),
+    ("p  or  Left", "previous style"),
+    ("1 ... 9", "pick style by number"),
+    ("m", "morph into the next style over a second (styles of one painter network)"),
+    ("c", "original and stylized side by side"),
+    ("+  /  -", "bigger / finer strokes (lower / higher processing scale)"),
+    ("[  /  ]", "weaker / stronger style (blend with the original)"),
+    ("o", "original colours on / off"),
+    ("d", "steady (less flicker) on / off"),
+    ("s", "screenshot (PNG)"),
+    ("r", "record on / off (MP4)"),
+    ("f", "fullscreen on / off"),
+    ("h", "this help"),
+    ("q  or  Esc", "quit"),
+)
+
+
+def key_help_text() -> str:
+    return "\n".join(f"  {keys:<14} {action}" for keys, action in KEY_HELP)

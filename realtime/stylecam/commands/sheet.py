@@ -1,0 +1,86 @@
+"""`stylecam sheet`: a contact sheet, inputs in rows and one column per style."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from stylecam.argtypes import positive_int, seconds_list
+from stylecam.commands.options import add_runtime_options, stylizer_for
+from stylecam.errors import StylecamError
+
+HELP = "contact sheet: your photos or video frames in rows, one column per style"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_runtime_options(parser, with_style=False)
+    parser.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="images, folders of images, or videos (a frame each)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="the sheet (.png or .jpg)")
+    parser.add_argument("--styles", help="comma-separated style names or files (default: every installed style, or none with --blend)")
+    parser.add_argument(
+        "--blend",
+        action="append",
+        default=[],
+        metavar="A:W,B:W",
+        help="a column for a blend of styles of one painter network, e.g. starry_night:0.5,wave:0.5 (repeatable)",
+    )
+    parser.add_argument(
+        "--height",
+        type=positive_int,
+        default=720,
+        help="each input is resized to this many rows before it is stylized, as a video of that size would be (default: 720)",
+    )
+    parser.add_argument(
+        "--tile-height",
+        type=positive_int,
+        default=240,
+        help="rows of each tile in the sheet; equal to --height for 100%% zoom (default: 240)",
+    )
+    parser.add_argument(
+        "--at",
+        type=seconds_list,
+        default=[None],
+        metavar="SECONDS[,SECONDS...]",
+        help="times of the frames taken from a video, a row each (default: its middle)",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from stylecam.errors import OutputError
+    from stylecam.images import collect_images, write_image
+    from stylecam.sheet import build_sheet, read_inputs
+    from stylecam.sinks import check_output_file
+    from stylecam.weights import installed_styles
+
+    if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise OutputError(f"output {args.output} must end in .png or .jpg")
+    check_output_file(args.output, args.inputs, args.overwrite)
+    if args.styles:
+        refs = [ref.strip() for ref in args.styles.split(",") if ref.strip()]
+    else:
+        refs = [] if args.blend else [p.stem for p in installed_styles()]
+    refs += args.blend
+    if not refs:
+        raise StylecamError("no styles to show (none installed, and --styles is empty)")
+    paths = collect_images(args.inputs)
+    if not paths:
+        raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
+    inputs = [item for path in paths for item in read_inputs(path, args.height, args.at)]
+    by_name = {}
+    for ref in refs:  # every style is loaded and checked before any work
+        style, stylizer = stylizer_for(ref, args)
+        if style.name in by_name:
+            raise StylecamError(f"two of --styles are named '{style.name}'; a sheet needs one column per name")
+        by_name[style.name] = stylizer
+
+    def progress(items):
+        return tqdm(items, unit="row", desc="sheet", file=sys.stderr, disable=len(items) < 2)
+
+    sheet = build_sheet(inputs, list(by_name), lambda name, frame: by_name[name].stylize(frame), args.tile_height, progress)
+    write_image(args.output, sheet)
+    print(f"wrote {args.output}: {len(inputs)} row(s) x {len(by_name)} style(s), {sheet.shape[1]}x{sheet.shape[0]}", file=sys.stderr)
+    return 0

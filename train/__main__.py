@@ -1,7 +1,0 @@
-"""``python -m stylecam.train``: the same as ``stylecam train`` (same options, errors and exit codes)."""
-
-import sys
-
-from stylecam.cli import main
-
-sys.exit(main(["train", *sys.argv[1:]]))
