@@ -310,9 +310,12 @@ def test_styles_lists_installed_styles(tmp_path, monkeypatch, capsys):
 
 
 def test_demo_makes_a_stylized_clip_and_says_where(workdir, style_file, capsys):
-    code, out, err = run_cli("demo", "--style", style_file, capsys=capsys)
+    code, out, err = run_cli("demo", "--style", style_file, "--json", capsys=capsys)
     assert code == 0
-    assert str(workdir / "stylecam-demo.mp4") in out and "random" in err
+    # The notes on stderr, the result alone on stdout (one JSON object with --json).
+    assert str(workdir / "stylecam-demo.mp4") in err and "random" in err
+    summary = json.loads(out)
+    assert summary["output"] == str(workdir / "stylecam-demo.mp4") and summary["frames"] == 36 and summary["style"] == "random"
     assert probe(workdir / "stylecam-demo.mp4")["frames"] == 36
     preview = cv2.imread(str(workdir / "stylecam-demo.png"))
     assert preview.shape == (240, 640, 3)  # original and stylized side by side

@@ -1,5 +1,6 @@
 """`stylecam sheet`: rows of inputs, a column per style, at the asked sizes; bad input is one line."""
 
+import json
 import re
 from fractions import Fraction
 
@@ -30,9 +31,16 @@ def test_sheet_has_a_row_per_input_and_a_column_per_style(workdir, two_styles, c
     clip = write_video(workdir / "clip.mp4", frames=12, width=96, height=64, audio=None)
     styles = ",".join(map(str, two_styles))
     argv = ["sheet", "photo.png", clip, "-o", "sheet.png", "--styles", styles, "--height", "60", "--tile-height", "30", "--at", "0.2,1"]
-    code, _, err = run_cli(*argv, capsys=capsys)
+    code, out, err = run_cli(*argv, "--json", capsys=capsys)
     assert code == 0, err
     sheet = cv2.imread("sheet.png")
+    assert json.loads(out) == {
+        "output": "sheet.png",
+        "rows": 3,
+        "styles": ["first", "second"],
+        "width": sheet.shape[1],
+        "height": sheet.shape[0],
+    }
     gap = 4
     assert sheet.shape[0] == LABEL_HEIGHT + 3 * (gap + 30)  # title row, then the photo and two frames of the clip
     # Columns as wide as the widest tile: the photo is 4:3 (40 px at 30 rows), the clip 3:2 (45 px).

@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete: this program answers completion requests itself)
 """``stylecam``: the dispatcher. It finds the commands in one registry, the ``stylecam.commands``
 entry points (pyproject.toml), builds the parser of the one command asked for, and turns user
 errors into one line and exit 2.
@@ -41,11 +42,12 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def build_parser(command: str | None = None, describe: bool = True) -> Parser:
+def build_parser(command: str | None = None, describe: bool = True, every: bool = False) -> Parser:
     """The parser with every command listed; only ``command``'s own options are built.
 
     ``describe``: load every command's module for its line of help (for `stylecam --help`);
-    without it only ``command``'s module is imported.
+    without it only ``command``'s module is imported. ``every``: build every command's options
+    (for shell completion, which needs them all).
     """
     parser = Parser(
         prog=PROG,
@@ -57,7 +59,7 @@ def build_parser(command: str | None = None, describe: bool = True) -> Parser:
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     subparsers = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
     for name, point in registered_commands().items():
-        if name != command and not describe:
+        if name != command and not describe and not every:
             subparsers.add_parser(name, add_help=False)  # its name is all the first pass needs
             continue
         try:
@@ -67,7 +69,7 @@ def build_parser(command: str | None = None, describe: bool = True) -> Parser:
                 subparsers.add_parser(name, help=f"(cannot be loaded: {error})", add_help=False)
                 continue
             raise StylecamError(f"`{PROG} {name}` cannot be loaded: {error}") from error
-        if name != command:  # listed for --help, and enough for the first pass to find the command
+        if name != command and not every:  # listed for --help, and enough for the first pass to find the command
             subparsers.add_parser(name, help=module.HELP, add_help=False)
             continue
         epilog = getattr(module, "EPILOG", None)
@@ -120,7 +122,17 @@ def _raise_terminated(signum, frame) -> None:
     raise Terminated
 
 
+def complete() -> None:
+    """Shell completion (argcomplete): the shell runs stylecam with _ARGCOMPLETE set at each Tab;
+    the answer needs every command's options, so all are built, then argcomplete exits."""
+    import argcomplete
+
+    argcomplete.autocomplete(build_parser(every=True))
+
+
 def main(argv: list[str] | None = None) -> int:
+    if "_ARGCOMPLETE" in os.environ:
+        complete()
     argv = sys.argv[1:] if argv is None else argv
     args = argparse.Namespace(debug="--debug" in argv)
     previous = _install_sigterm_handler()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the demo video goes; its side-by-side PNG goes beside it (default: stylecam-demo.mp4, or -2, -3... if taken)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT and its PNG if they exist")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
 
 def free_name(path: Path, *companions: str) -> Path:
@@ -68,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
         original, stylized = (_frame_number(path, report.frames // 2) for path in (clip, output))
     preview = output.with_suffix(".png")
     write_image(preview, side_by_side(original, stylized))
-    print(f"stylecam: wrote {output.resolve()} ({report.frames} frames, {report.fps:.1f} fps on {report.device})")
-    print(f"stylecam: original and stylized side by side: {preview.resolve()}")
+    # Notes on stderr, the result (with --json) on stdout, as every command does.
+    print(f"stylecam: wrote {output.resolve()} ({report.frames} frames, {report.fps:.1f} fps on {report.device})", file=sys.stderr)
+    print(f"stylecam: original and stylized side by side: {preview.resolve()}", file=sys.stderr)
+    if args.json:
+        summary = {"output": str(output.resolve()), "preview": str(preview.resolve()), "style": style.name}
+        print(json.dumps({**summary, "frames": report.frames, "fps": round(report.fps, 2), "device": str(report.device)}))
     return 0

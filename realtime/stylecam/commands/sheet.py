@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="times of the frames taken from a video, a row each (default: its middle)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,4 +85,16 @@ def run(args: argparse.Namespace) -> int:
     sheet = build_sheet(inputs, list(by_name), lambda name, frame: by_name[name].stylize(frame), args.tile_height, progress)
     write_image(args.output, sheet)
     print(f"wrote {args.output}: {len(inputs)} row(s) x {len(by_name)} style(s), {sheet.shape[1]}x{sheet.shape[0]}", file=sys.stderr)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "output": str(args.output),
+                    "rows": len(inputs),
+                    "styles": list(by_name),
+                    "width": sheet.shape[1],
+                    "height": sheet.shape[0],
+                }
+            )
+        )
     return 0
