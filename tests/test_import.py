@@ -233,6 +233,21 @@ def test_wrong_shapes_are_refused_naming_the_parameter(tmp_path):
     assert_one_line_about(error, source, "residuals.1.conv1.conv.weight", "(128, 128, 5, 5)", "(128, 128, 3, 3)")
 
 
+def test_a_huge_declared_width_is_refused_before_the_network_is_built(tmp_path, monkeypatch):
+    import stylecam.importer as importer
+
+    state = example_net().state_dict()
+    state["conv1.conv2d.weight"] = torch.zeros(100_000, 3, 1, 1)  # 100,000 channels: a network of hundreds of GB
+    source = tmp_path / "huge.pth"
+    torch.save(state, source)
+    built = []
+    monkeypatch.setattr(importer, "TransformerNet", lambda *args, **kwargs: built.append(kwargs))
+    with pytest.raises(ModelImportError) as error:
+        import_model(source, out_dir=tmp_path)
+    assert_one_line_about(error, source, "100000 channels", "4 to 256")
+    assert built == [] and list(tmp_path.glob("*.safetensors")) == []
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [

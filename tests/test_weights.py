@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from conftest import make_style
 from stylecam.model import TransformerNet
@@ -177,3 +177,49 @@ def test_style_names_follow_one_rule():
     assert is_style_name("starry_night-2")
     for name in ("", "my style", "a.v2", "a:0.6", "a,b", "a/b", "..", "x\n"):
         assert not is_style_name(name), name
+
+
+# -- hostile style files ---------------------------------------------------------------------
+def _hostile(path, metadata_text: str):
+    save_file({"w": torch.zeros(2)}, str(path), metadata={"stylecam": metadata_text})
+    return path
+
+
+def test_metadata_nested_deeply_or_huge_is_one_clear_error_and_styles_lists_the_rest(tmp_path, monkeypatch, capsys):
+    from stylecam.cli import main
+    from stylecam.weights import MAX_METADATA_CHARS
+
+    make_style(tmp_path / "good.safetensors", name="good")
+    _hostile(tmp_path / "deep.safetensors", "[" * 100_000 + "]" * 100_000)
+    _hostile(tmp_path / "huge.safetensors", json.dumps({"x": "a" * (MAX_METADATA_CHARS + 1)}))
+    with pytest.raises(StyleError, match="nested too deeply"):
+        read_metadata(tmp_path / "deep.safetensors")
+    with pytest.raises(StyleError, match="characters of metadata"):
+        read_metadata(tmp_path / "huge.safetensors")
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(tmp_path))
+    assert main(["styles"]) == 0
+    out = capsys.readouterr().out
+    assert " good " in out and "deep" in out and "UNUSABLE" in out  # one bad file does not hide the others
+
+
+def test_text_from_a_style_file_never_reaches_the_terminal_raw(tmp_path, monkeypatch, capsys):
+    from stylecam.cli import main
+
+    evil = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\u202eevil"
+    path = make_style(tmp_path / "evil.safetensors", name=evil)
+    values = json.loads(safe_open_metadata(path))
+    values["style_image"]["title"] = evil
+    save_file(load_file(str(path)), str(path), metadata={"stylecam": json.dumps(values)})
+    metadata = read_metadata(path)
+    assert "\x1b" not in metadata.style and "\u202e" not in metadata.style_image.title and "red" in metadata.style_image.title
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(tmp_path))
+    assert main(["styles"]) == 0
+    out = capsys.readouterr().out
+    assert "evil" in out and "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+
+
+def safe_open_metadata(path) -> str:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        return handle.metadata()["stylecam"]

@@ -28,7 +28,7 @@ from stylecam import weights
 from stylecam.errors import StylecamError
 from stylecam.files import CheckpointError, read_checkpoint
 from stylecam.model import DEFAULT_WIDTH, TransformerNet
-from stylecam.weights import SUFFIX, StyleImageCredit, StyleMetadata, installed_styles, save_style, shipped_styles_dir
+from stylecam.weights import MAX_WIDTH, SUFFIX, StyleImageCredit, StyleMetadata, installed_styles, save_style, shipped_styles_dir
 
 RECIPE = "pytorch/examples fast_neural_style"
 PIXEL_RANGE = 255.0  # the recipe's pixels are 0-255, stylecam's 0-1
@@ -124,8 +124,8 @@ def convert(state: dict[str, torch.Tensor], path: Path) -> TransformerNet:
         renamed[new_key] = value
     first = renamed.get("conv1.conv.weight")
     width = int(first.shape[0]) if first is not None and first.dim() == 4 else DEFAULT_WIDTH
-    if width < 4:
-        raise ModelImportError(f"model file {path} has {width} channels in conv1, stylecam needs at least 4")
+    if not 4 <= width <= MAX_WIDTH:  # checked before the network is built: its size grows with the square of the width
+        raise ModelImportError(f"model file {path} has {width} channels in conv1, stylecam runs 4 to {MAX_WIDTH}")
     model = TransformerNet(width=width)
     expected = model.state_dict()
     missing = [key for key in expected if key not in renamed]

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,6 +37,10 @@ from stylecam.model import ARCHITECTURE, DEFAULT_BLOCKS, DEFAULT_EDGE_KERNEL, Tr
 
 SUFFIX = ".safetensors"
 METADATA_KEY = "stylecam"
+# A style file's JSON metadata is a few KB (the training record included); a megabyte is far
+# beyond any real one, and refusing more keeps a hostile file from costing memory and time.
+MAX_METADATA_CHARS = 1_000_000
+MAX_TEXT_CHARS = 300  # names, titles, artists, credits: one line each on a terminal
 NETWORKS_DIR = "networks"  # painter networks, beside the style codes that use them
 NETWORK_KIND = "painter_network"  # the "kind" of a painter network file's metadata
 # The layout of the metadata. A reader refuses a newer one: a future field could change how the
@@ -162,9 +167,9 @@ class StyleMetadata:
         if network is not None and not _valid_network_reference(network):
             raise StyleError(f"style file {path} names its painter network wrongly (expected a file name and a SHA-256)")
         return cls(
-            style=str(values["style"]),
+            style=printable(values["style"]),
             width=width,
-            style_image=StyleImageCredit(**{key: str(image[key]) for key in (*REQUIRED_CREDIT_FIELDS, "year") if key in image}),
+            style_image=StyleImageCredit(**{key: printable(image[key]) for key in (*REQUIRED_CREDIT_FIELDS, "year") if key in image}),
             training=values["training"],
             default_scale=float(scale),
             architecture=values["architecture"],
@@ -281,6 +286,14 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
     raise StyleError(f"unknown style '{text}' (installed: {names})")
 
 
+def printable(text: object, limit: int = MAX_TEXT_CHARS) -> str:
+    """Text read from a file, safe for a terminal, a log or a window title: control and format
+    characters (escape sequences that retitle or clear a terminal, bidi overrides that reorder
+    what is shown) become '?', and text longer than ``limit`` is cut with '...'."""
+    cleaned = "".join("?" if unicodedata.category(char).startswith("C") else char for char in str(text))
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+
+
 def read_metadata(path: Path) -> StyleMetadata:
     """The stylecam metadata of a style file, validated; raises StyleError otherwise."""
     values = _read_header_json(path)
@@ -310,10 +323,15 @@ def _read_header_json(path: Path) -> Any:
         raise StyleError(f"style file {path} is corrupt or not a safetensors file ({error})") from error
     if METADATA_KEY not in header:
         raise StyleError(f"style file {path} has no stylecam metadata (not a stylecam style file)")
+    text = header[METADATA_KEY]
+    if len(text) > MAX_METADATA_CHARS:
+        raise StyleError(f"style file {path} has {len(text):,} characters of metadata, more than any style file ({MAX_METADATA_CHARS:,})")
     try:
-        return json.loads(header[METADATA_KEY])
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise StyleError(f"style file {path} has unreadable metadata ({error.msg})") from error
+    except RecursionError as error:  # JSON nested thousands deep: no style file is
+        raise StyleError(f"style file {path} has metadata nested too deeply to be a style file's") from error
 
 
 def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -371,7 +389,7 @@ def painter_network_info(path: Path) -> PainterNetwork:
     check_network_shape(values, f"painter network {path}")
     if values.get("preprocessing") != PREPROCESSING:
         raise StyleError(f"painter network {path} expects preprocessing {values.get('preprocessing')}, not {PREPROCESSING}")
-    return PainterNetwork(path=path, sha256=_cached_sha256(path), styles=tuple(styles), metadata=values)
+    return PainterNetwork(path=path, sha256=_cached_sha256(path), styles=tuple(printable(name) for name in styles), metadata=values)
 
 
 def load_painter_network(path: Path) -> tuple[TransformerNet, list[str]]:

@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylecam.weights import DEFAULT_STYLE, StyleError, find_network, installed_styles, read_metadata, weights_dirs
+    from stylecam.weights import DEFAULT_STYLE, StyleError, find_network, installed_styles, printable, read_metadata, weights_dirs
 
     rows = []
     for path in installed_styles():
@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
             about += f"; fast variant of {row['fast_variant_of']}, for the CPU"
         if "painter_network" in row:
             about += f"; painter network {Path(row['painter_network']).stem}"
-        print(f"{number:>2} {marker} {row['name']:<{name_width}} {about}")
+        # A file's name and metadata are a stranger's text: no escape sequence reaches the terminal.
+        print(printable(f"{number:>2} {marker} {row['name']:<{name_width}} {about}", limit=10_000))
     print(f"(* default; looked up in {', '.join(str(folder) for folder in weights_dirs())}: the first file of a name wins)")
     return 0
