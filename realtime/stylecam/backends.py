@@ -11,6 +11,9 @@ that gave them, are in the README ("Back ends"), and ``stylecam bench`` measures
 - CPU: onnx when onnx and onnxruntime are installed: as fast as eager on an idle CPU, and much
   faster while other jobs share the cores, with no compile wait. Otherwise eager.
 - MPS and anything else: eager.
+
+``export_style_onnx`` writes a style as a self-contained ONNX graph for other programs
+(`stylecam export`), through the same exporter as the onnx back end's cache.
 """
 
 from __future__ import annotations
@@ -23,15 +26,17 @@ import os
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from stylecam.choices import BACKENDS  # noqa: F401  (their home; importers of this module find them here too)
 from stylecam.devices import Precision, pick_precision
 from stylecam.errors import StylecamError
 from stylecam.files import atomic_write
-from stylecam.model import TransformerNet, pad_to_stride
+from stylecam.model import _STRIDE, MIN_SIDE, TransformerNet, pad_to_stride
 
 # torch.compile's mode on CUDA. "reduce-overhead" records CUDA graphs: a video or a webcam has one
 # frame shape, so each shape is captured once and then the whole network is replayed as one
@@ -202,7 +207,7 @@ def weights_key(model: torch.nn.Module) -> str:
 
 
 class _Body(torch.nn.Module):
-    """The network without its size-dependent padding and crop: the graph that is exported."""
+    """The network without its size-dependent padding and crop: the onnx back end's graph."""
 
     def __init__(self, model: TransformerNet):
         super().__init__()
@@ -212,11 +217,83 @@ class _Body(torch.nn.Module):
         return self.model.body(x)
 
 
+class _Whole(torch.nn.Module):
+    """What stylecam does to a frame at processing scale 1: pad to the stride, the network, crop back, clamp.
+
+    Written without a branch on the size, so that a graph traced at one size is right at every
+    other: ``pad_to_stride`` pads by 0 to 3 rows as the size asks, which a trace would freeze at
+    the example's amount. Padding by the most (3) and keeping the first rows up to the next
+    multiple of 4 gives the same pixels: reflected rows come in the same order whatever their
+    number. Needs sides of at least MIN_SIDE (the network's inner reflection pads).
+    """
+
+    def __init__(self, model: TransformerNet):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2], x.shape[-1]
+        most = _STRIDE - 1
+        padded = F.pad(x, (0, most, 0, most), mode="reflect")
+        padded = padded[..., : (height + most) // _STRIDE * _STRIDE, : (width + most) // _STRIDE * _STRIDE]
+        return self.model.body(padded)[..., :height, :width].clamp(0.0, 1.0)
+
+
+# The contract of a graph that ``export_style_onnx`` writes, also recorded in its metadata_props.
+GRAPH_INPUT = (
+    f"frames: float32 RGB, (batch, 3, height, width), values in [0, 1], any batch, sides of at least {MIN_SIDE}; "
+    "processed at the size given: resize by stylecam.default_scale first to paint as stylecam does"
+)
+GRAPH_OUTPUT = "stylized: float32 RGB, the input's shape, values in [0, 1] (multiply by 255 and round for 8-bit pixels)"
+EXPORTERS = ("dynamo", "torchscript")
+
+
+@dataclass(frozen=True)
+class OnnxExport:
+    """What ``export_style_onnx`` wrote: where, with which exporter (and why not the other), at which opset."""
+
+    path: Path
+    exporter: str
+    opset: int
+    fallback_reason: str | None = None  # why the dynamo exporter was not used, when it was asked for
+
+
+def _write_graph(module: torch.nn.Module, path: Path, opset: int, dynamo: bool) -> tuple[str, str | None]:
+    """``module`` ((B, 3, H, W) float32 -> the same shape) as an ONNX graph in ``path``, dynamic batch, height and width.
+
+    With ``dynamo``, the modern exporter (torch.export, needs onnxscript) when it works, else the
+    TorchScript exporter with dynamic axes. Returns the exporter used and why dynamo was not.
+    The one place both the back end's cache and `stylecam export` export through.
+    """
+    example = torch.rand(2, 3, 64, 64)  # a batch of 2: torch.export would take a batch of 1 for a constant
+    names = {"input_names": ["frames"], "output_names": ["stylized"], "opset_version": opset}
+    reason = None
+    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporters' notes on constant folding are not the user's business
+        if dynamo:
+            if importlib.util.find_spec("onnxscript") is None:
+                reason = "onnxscript is not installed"
+            else:
+                try:
+                    sides = {
+                        0: torch.export.Dim("batch"),
+                        2: torch.export.Dim("height", min=MIN_SIDE),
+                        3: torch.export.Dim("width", min=MIN_SIDE),
+                    }
+                    torch.onnx.export(module, (example,), str(path), dynamo=True, external_data=False, dynamic_shapes=(sides,), **names)
+                    return "dynamo", None
+                except Exception as error:  # noqa: BLE001 - any failure of the new exporter: the TorchScript one still works
+                    reason = _root_cause(error)
+        axes = {0: "batch", 2: "height", 3: "width"}
+        # The TorchScript exporter: needs no onnxscript, and dynamic_axes is all these graphs need.
+        torch.onnx.export(module, (example,), str(path), dynamo=False, dynamic_axes={"frames": axes, "stylized": axes}, **names)
+    return "torchscript", reason
+
+
 def export_onnx(model: TransformerNet, folder: Path | None = None) -> Path:
     """The network's body as an ONNX graph with dynamic batch, height and width, cached by its weights.
 
-    The sides must be multiples of 4 (OnnxBackend pads and crops around it, in torch): a graph of
-    the whole forward would replay the example's padding at every size and be wrong at others.
+    The sides must be multiples of 4 (OnnxBackend pads and crops around it, in torch).
     """
     folder = folder or cache_dir() / "onnx"
     path = folder / f"{weights_key(model)[:32]}-opset{ONNX_OPSET}.onnx"
@@ -227,24 +304,42 @@ def export_onnx(model: TransformerNet, folder: Path | None = None) -> Path:
     except OSError as error:
         raise BackendError(f"the cache folder {folder} cannot be created ({error.strerror})") from error
     body = _Body(copy.deepcopy(model).to("cpu", torch.float32).eval())
-    example = torch.rand(1, 3, 64, 64)
-    axes = {0: "batch", 2: "height", 3: "width"}
     try:
-        with atomic_write(path) as partial, warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-            warnings.simplefilter("ignore")  # the exporter's notes on constant folding are not the user's business
-            torch.onnx.export(
-                body,
-                (example,),
-                str(partial),
-                dynamo=False,  # the TorchScript exporter: needs no onnxscript, and dynamic_axes is all this graph needs
-                input_names=["frames"],
-                output_names=["stylized"],
-                dynamic_axes={"frames": axes, "stylized": axes},
-                opset_version=ONNX_OPSET,
-            )
+        with atomic_write(path) as partial:
+            _write_graph(body, partial, ONNX_OPSET, dynamo=False)
     except Exception as error:
         raise BackendError(f"the network cannot be exported to ONNX ({type(error).__name__}: {error})") from error
     return path
+
+
+def export_style_onnx(model: TransformerNet, path: Path, properties: dict[str, str], opset: int = ONNX_OPSET) -> OnnxExport:
+    """A self-contained ONNX graph of what stylecam does to a frame at processing scale 1, written atomically to ``path``.
+
+    Input ``frames`` and output ``stylized`` as GRAPH_INPUT and GRAPH_OUTPUT say: the padding to
+    the stride, the crop back and the clamp are in the graph; the processing scale's resize is
+    not (the caller gives the frame at the size it wants painted). ``properties`` (the style's
+    name, scale, credit) go into the model's metadata_props with the contract. The caller has
+    checked that ``path`` may be written.
+    """
+    import onnx
+
+    whole = _Whole(copy.deepcopy(model).to("cpu", torch.float32).eval())
+    props = {"stylecam.input": GRAPH_INPUT, "stylecam.output": GRAPH_OUTPUT, **properties}
+    try:
+        with atomic_write(path) as partial:
+            exporter, reason = _write_graph(whole, partial, opset, dynamo=True)
+            graph = onnx.load(str(partial))
+            props["stylecam.exporter"] = exporter
+            for key, value in props.items():
+                graph.metadata_props.add(key=key, value=value)
+            graph.doc_string = f"stylecam style {props.get('stylecam.style', '')}: {GRAPH_INPUT}. {GRAPH_OUTPUT}."
+            onnx.checker.check_model(graph)
+            onnx.save(graph, str(partial))
+    except Exception as error:
+        raise BackendError(f"the network cannot be exported to ONNX at opset {opset} ({_root_cause(error)})") from error
+    # What the file declares: the dynamo exporter may write its own opset and convert it down.
+    written = next((entry.version for entry in graph.opset_import if entry.domain in ("", "ai.onnx")), opset)
+    return OnnxExport(path=path, exporter=exporter, opset=written, fallback_reason=reason)
 
 
 class OnnxBackend(Backend):
