@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from stylecam.capture import VideoFileSource
-from stylecam.errors import StylecamError
+from stylecam.errors import OutputError, StylecamError
 from stylecam.frames import Stylizer
-from stylecam.images import IMAGE_SUFFIXES, file_name_part, fit_long_side, write_image
+from stylecam.images import IMAGE_SUFFIXES, file_name_part, fit_long_side
 from stylecam.sinks import EncoderSettings, VideoWriter
 
 
@@ -157,34 +157,172 @@ def _flush(
 
 @dataclass
 class ImageReport:
-    written: list[str]
-    unreadable: list[str]
-    skipped_existing: list[str]
+    written: list[str]  # the files written ("-": stdout)
+    unreadable: list[str]  # the inputs that could not be decoded ("-": stdin)
+    skipped_existing: list[str]  # outputs that exist and were kept (no --overwrite)
+
+
+STDIO = "-"  # how reports and messages name stdin (an input) and stdout (the output)
 
 
 def stylize_images(
-    images: list[Path],
-    out_dir: Path,
+    images: list[Path | None],
+    out: Path | None,
     stylizer: Stylizer,
     style_name: str,
     max_size: int | None = None,
     overwrite: bool = False,
     show_progress: bool = True,
+    *,
+    out_is_file: bool = False,
 ) -> ImageReport:
+    """Stylize photos upright, their EXIF and colour profile kept (stylecam.images.read_photo).
+
+    ``images``: files (None: one image read from stdin). ``out``: the folder to write
+    NAME-STYLE.EXT into (created if missing; an existing output is skipped unless ``overwrite``),
+    or with ``out_is_file`` the one file to write (None: stdout, as PNG; an existing file is
+    refused unless ``overwrite``). Refused before anything is written: an output that would
+    replace an input.
+    """
+    from stylecam.images import encode_photo, photo_keeps_alpha, read_photo, write_photo
+    from stylecam.sinks import check_writable_folder
+
+    plan = plan_images(images, out, style_name, out_is_file=out_is_file, overwrite=overwrite)
+    if out is not None and not out_is_file:
+        check_writable_folder(out, create=True)
     report = ImageReport(written=[], unreadable=[], skipped_existing=[])
-    for path in tqdm(images, unit="image", desc=style_name, disable=not show_progress, file=sys.stderr):
-        suffix = path.suffix.lower() if path.suffix.lower() in IMAGE_SUFFIXES else ".png"
-        target = out_dir / f"{path.stem}-{file_name_part(style_name)}{suffix}"
-        if target.exists() and not overwrite:
+    for source, target in tqdm(plan, unit="image", desc=style_name, disable=not show_progress, file=sys.stderr):
+        if target is not None and not out_is_file and target.exists() and not overwrite:
             report.skipped_existing.append(str(target))
             continue
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            report.unreadable.append(str(path))
+        photo = read_photo(sys.stdin.buffer.read() if source is None else source)
+        if photo is None:
+            report.unreadable.append(STDIO if source is None else str(source))
             continue
-        write_image(target, stylizer.stylize(fit_long_side(image, max_size)))
-        report.written.append(str(target))
+        suffix = ".png" if target is None else target.suffix
+        photo = _stylize_photo(photo, stylizer, max_size, keep_alpha=photo_keeps_alpha(suffix))
+        if target is None:
+            sys.stdout.buffer.write(encode_photo(photo, suffix))
+            sys.stdout.buffer.flush()
+        else:
+            write_photo(target, photo)
+        report.written.append(STDIO if target is None else str(target))
     return report
+
+
+def _stylize_photo(photo, stylizer: Stylizer, max_size: int | None, keep_alpha: bool):
+    """The photo stylized (fitted to max_size first), its alpha and metadata kept.
+
+    Transparency: kept as it is where the output format holds it (PNG, WebP, TIFF). Where it does
+    not (JPEG, BMP), the picture is laid on white before the network sees it, so that the
+    transparent parts come out as a viewer showed them, not as whatever colour they hid.
+    """
+    pixels, alpha = fit_long_side(photo.pixels, max_size), photo.alpha
+    if alpha is not None:
+        alpha = fit_long_side(alpha, max_size)
+        if not keep_alpha:
+            weight = alpha[..., None].astype(np.float32) / 255
+            pixels = (pixels * weight + 255 * (1 - weight)).round().astype(np.uint8)
+            alpha = None
+    return dataclasses.replace(photo, pixels=stylizer.stylize(pixels), alpha=alpha)
+
+
+def plan_images(
+    images: list[Path | None], out: Path | None, style_name: str, *, out_is_file: bool = False, overwrite: bool = False
+) -> list[tuple[Path | None, Path | None]]:
+    """(input, output) pairs: None is stdin or stdout. Raises OutputError when an output would replace an input.
+
+    In a folder the outputs are NAME-STYLE.EXT (EXT: the input's, or .png; stdin is "stdin").
+    Inputs whose names would clash (IMG_0001.jpg from two folders) get the names of their folders
+    in front, as few as tell them apart (a_IMG_0001-STYLE.jpg, b_IMG_0001-STYLE.jpg), compared
+    without case (a case-insensitive file system would see one file), then a number if needed.
+    """
+    from stylecam.sinks import check_writable_folder
+
+    if out_is_file:
+        if len(images) != 1:
+            raise OutputError(f"output {out if out is not None else STDIO} is one file, but there are {len(images)} images")
+        targets: list[Path | None] = [out]
+        if out is not None:
+            if out.is_dir():
+                raise OutputError(f"output {out} is a folder")
+            if out.exists() and not overwrite and not _same_file(out, images[0]):
+                raise OutputError(f"output {out} exists (use --overwrite to replace it)")
+            check_writable_folder(out.parent if str(out.parent) else Path("."))
+    else:
+        if out is None:
+            raise OutputError("images go to a folder or a file, not to stdout")
+        targets = [out / name for name in _output_names(images, style_name)]
+    # By resolved path, and by file identity for an existing output (a hard link, another case on a
+    # case-insensitive file system): one look-up per output, for folders of thousands of photos.
+    by_path: dict[Path, Path] = {}
+    by_identity: dict[tuple[int, int], Path] = {}
+    for source in images:
+        if source is not None:
+            by_path[source.resolve()] = source
+            identity = _identity(source)
+            if identity is not None:
+                by_identity[identity] = source
+    for target in targets:
+        if target is None:
+            continue
+        source = by_path.get(target.resolve()) or by_identity.get(_identity(target) or (-1, -1))
+        if source is not None:
+            raise OutputError(f"output {target} would replace the input {source}; choose another output")
+    return list(zip(images, targets, strict=True))
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _same_file(a: Path, b: Path | None) -> bool:
+    return b is not None and (a.resolve() == b.resolve() or (_identity(a) is not None and _identity(a) == _identity(b)))
+
+
+def _output_names(images: list[Path | None], style_name: str) -> list[str]:
+    part = file_name_part(style_name)
+    folders = [() if path is None else path.resolve().parent.parts[1:] for path in images]
+    depth = [0] * len(images)
+
+    def name(index: int) -> str:
+        path = images[index]
+        if path is None:
+            stem, suffix = "stdin", ".png"
+        else:
+            stem, suffix = path.stem, (path.suffix.lower() if path.suffix.lower() in IMAGE_SUFFIXES else ".png")
+        prefix = "".join(f"{folder}_" for folder in folders[index][len(folders[index]) - depth[index] :]) if depth[index] else ""
+        return f"{prefix}{stem}-{part}{suffix}"
+
+    while True:
+        names = [name(index) for index in range(len(images))]
+        groups: dict[str, list[int]] = {}
+        for index, each in enumerate(names):
+            groups.setdefault(each.casefold(), []).append(index)
+        deeper = False
+        for group in groups.values():
+            # Folders in front only tell apart photos from different folders (not a.JPG and a.jpg of one).
+            if len(group) > 1 and len({folders[index] for index in group}) > 1:
+                for index in group:
+                    if depth[index] < len(folders[index]):
+                        depth[index] += 1
+                        deeper = True
+        if not deeper:
+            break
+    taken: set[str] = set()
+    for index, each in enumerate(names):  # still clashing (a.JPG and a.jpg in one folder): numbered
+        stem, suffix = os.path.splitext(each)
+        number = 1
+        while each.casefold() in taken:
+            number += 1
+            each = f"{stem}-{number}{suffix}"
+        taken.add(each.casefold())
+        names[index] = each
+    return names
 
 
 # -- the Python API's file loops (``stylecam.stylize_video``, ``stylecam.stylize_folder``) -------

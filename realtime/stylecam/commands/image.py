@@ -1,4 +1,4 @@
-"""`stylecam image`: photos (files or folders) stylized into a folder."""
+"""`stylecam image`: photos (files, folders or stdin) stylized into a file, a folder or stdout."""
 
 from __future__ import annotations
 
@@ -9,39 +9,73 @@ from pathlib import Path
 
 from stylecam.argtypes import positive_int
 from stylecam.commands.options import add_runtime_options, load_stylizer
-from stylecam.errors import StylecamError
+from stylecam.errors import OutputError, StylecamError
 
 HELP = "stylize photos (files or folders)"
+STDIO = "-"  # an input of "-" is stdin, an output of "-" stdout
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_runtime_options(parser)
-    parser.add_argument("inputs", type=Path, nargs="+", metavar="IN", help="image files or folders of images")
-    parser.add_argument("-o", "--output-dir", type=Path, required=True, help="folder for the stylized images (created if missing)")
+    parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders of images, or - for one image on stdin")
+    parser.add_argument(
+        "-o",
+        "--output",
+        "--output-dir",
+        dest="output",
+        required=True,
+        help="the output file when it ends in an image suffix (.png, .jpg, ...) and there is one input file; "
+        "otherwise the folder for the stylized images, as NAME-STYLE.EXT (created if missing); - for stdout (PNG)",
+    )
     parser.add_argument("--max-size", type=positive_int, default=None, help="cap the long side of each image, in pixels")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylecam.images import collect_images
+    from stylecam.images import IMAGE_SUFFIXES, collect_images
     from stylecam.loops import stylize_images
-    from stylecam.sinks import check_writable_folder
 
-    missing = [str(path) for path in args.inputs if not path.exists()]
+    from_stdin = STDIO in args.inputs
+    to_stdout = args.output == STDIO
+    if from_stdin and len(args.inputs) > 1:
+        raise StylecamError("- (one image on stdin) must be the only input")
+    if from_stdin and sys.stdin.isatty():
+        raise StylecamError(
+            "- reads an image from stdin, but stdin is a terminal; pipe an image in (stylecam image - -o out.png < photo.jpg)"
+        )
+    if to_stdout and args.json:
+        raise StylecamError("--json and -o - both write to stdout; leave one out")
+    if to_stdout and sys.stdout.isatty():
+        raise OutputError("-o - writes an image to stdout, but stdout is a terminal; redirect it (-o - > out.png) or name a file")
+    inputs = [Path(item) for item in args.inputs if item != STDIO]
+    missing = [str(path) for path in inputs if not path.exists()]
     if missing:
         raise StylecamError(f"input {missing[0]} does not exist" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
-    images = collect_images(args.inputs)
+
+    out = None if to_stdout else Path(args.output)
+    # A file when -o ends in an image suffix (and is not an existing folder), or is -; a folder otherwise.
+    out_is_file = out is None or (out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir())
+    if out_is_file:
+        folders = [str(path) for path in inputs if path.is_dir()]
+        if folders or len(args.inputs) > 1:
+            given = f"the folder {folders[0]}" if folders else f"{len(args.inputs)} inputs"
+            raise OutputError(f"-o {args.output} names one image file, but {given} were given; give a folder for -o instead")
+    elif out.exists() and not out.is_dir():
+        raise OutputError(f"output folder {out} is a file")
+
+    images: list[Path | None] = [None] if from_stdin else collect_images(inputs)
     if not images:
-        raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
-    check_writable_folder(args.output_dir, create=True)
+        raise StylecamError(f"no images found in {', '.join(args.inputs)}")
     style, stylizer = load_stylizer(args)
-    report = stylize_images(images, args.output_dir, stylizer, style.name, args.max_size, args.overwrite)
+    report = stylize_images(images, out, stylizer, style.name, args.max_size, args.overwrite, out_is_file=out_is_file)
     if args.json:
         print(json.dumps(vars(report)))
     for path in report.skipped_existing:
         print(f"stylecam: skipped {path}: exists (use --overwrite to replace it)", file=sys.stderr)
-    print(f"wrote {len(report.written)} image(s) to {args.output_dir}", file=sys.stderr)
+    where = "stdout" if out is None else str(out)
+    print(f"wrote {len(report.written)} image(s) to {where}", file=sys.stderr)
     if report.unreadable:
-        raise StylecamError(f"{len(report.unreadable)} file(s) could not be read as images: {', '.join(report.unreadable)}")
+        names = ["stdin" if name == STDIO else name for name in report.unreadable]
+        raise StylecamError(f"{len(names)} file(s) could not be read as images: {', '.join(names)}")
     return 0
