@@ -150,6 +150,78 @@ def test_distill_refuses_an_existing_file_before_any_work(tmp_path, capsys):
     assert code == 2 and len(err) == 1 and "exists (use --overwrite" in err[0]
 
 
+@pytest.mark.parametrize(
+    ("flag", "value", "limit"),
+    [
+        ("--width", "100000", "4 to 256"), ("--width", "0", "4 to 256"), ("--blocks", "100000", "0 to 16"),
+        ("--edge-kernel", "99", "1 to 15"), ("--threads", "100000", "1 to 1024"), ("--threads", "0", "1 to 1024"),
+        ("--crop-size", "100000", "32 to 2048"), ("--crop-size", "8", "32 to 2048"), ("--batch-size", "100000", "1 to 1024"),
+        ("--steps", "0", "1 to 10000000"), ("--seed", str(2**70), "0 to 4294967295"), ("--seed", "-1", "0 to 4294967295"),
+        ("--scale", "0", "above 0 and at most 4"), ("--scale", "5", "above 0 and at most 4"), ("--scale", "nan", "above 0"),
+        ("--max-minutes", "0", "above 0 and at most 1000000"), ("--max-minutes", "nan", "above 0"), ("--lr", "nan", "above 0 and at most 1"), ("--lr", "0", "above 0"),
+        ("--gradient-weight", "-1", "0 to 1000000"), ("--device", "gpu", "choose from"),
+    ],
+)  # fmt: skip
+def test_out_of_range_distill_settings_are_refused_before_any_work(tmp_path, capsys, flag, value, limit):
+    # The teacher and the photo folder do not exist: the flag's parser refuses the value before either is looked at.
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["distill", str(tmp_path / "teacher.safetensors"), "--data", str(tmp_path / "nowhere"), flag, value])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1, lines
+    assert flag in lines[0] and limit in lines[0]
+
+
+def test_a_distill_config_from_python_checks_the_flags_bounds_and_an_even_edge_is_one_line(tmp_path, capsys):
+    from stylecam_train.errors import TrainingInputError
+
+    with pytest.raises(TrainingInputError, match=r"--crop-size must be a whole number from 32 to 2048, got 8"):
+        distill.DistillConfig(crop_size=8)
+    with pytest.raises(TrainingInputError, match=r"--scale must be a number above 0 and at most 4, got 0"):
+        distill.DistillConfig(scale=0)
+    code = cli.main(["distill", str(tmp_path / "teacher.safetensors"), "--data", str(tmp_path), "--edge-kernel", "4"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--edge-kernel must be an odd number, got 4" in err[0]
+
+
+def test_a_time_limit_that_passes_at_once_still_takes_one_step_and_counts_only_the_loop():
+    # As in `stylecam train`: the limit is the training loop's, and the run always has a step to export.
+    teacher = TransformerNet(4, 1, 5)
+    photos = [torch.randint(0, 256, (3, 40, 48), dtype=torch.uint8) for _ in range(2)]
+    config = distill.DistillConfig(width=4, blocks=1, edge_kernel=5, steps=50, crop_size=32, batch_size=1, max_minutes=1e-9)
+    result = distill.distill(teacher, 0.5, photos, config, torch.device("cpu"), sides=(32,), progress=False)
+    assert result.steps == 1 and result.pairs >= 1
+
+
+def test_max_minutes_and_the_scales_mean_the_same_in_train_and_distill():
+    import argparse
+
+    from stylecam.commands import import_style
+    from stylecam_train import cli as train_cli
+
+    def flag_help(add_arguments, flag):
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        action = next(action for action in parser._actions if flag in action.option_strings)
+        return action.help, action.type
+
+    train_help, train_type = flag_help(train_cli.add_arguments, "--max-minutes")
+    distill_help, distill_type = flag_help(distill.add_arguments, "--max-minutes")
+    assert train_help == distill_help and "training loop" in train_help and "exports" in train_help
+    for text in ("0", "-1", "nan", "1e7"):
+        for kind in (train_type, distill_type):
+            with pytest.raises(argparse.ArgumentTypeError):
+                kind(text)
+    assert train_type("0.5") == distill_type("0.5") == 0.5
+    # --default-scale (train, import) and distill's --scale (its file's default scale): above 0, at most 4.
+    scales = [flag_help(train_cli.add_arguments, "--default-scale")[1], flag_help(distill.add_arguments, "--scale")[1]]
+    scales.append(flag_help(import_style.add_arguments, "--default-scale")[1])
+    for kind in scales:
+        assert kind("4") == 4.0 and kind("0.01") == 0.01
+        for text in ("0", "4.01", "nan"):
+            with pytest.raises(argparse.ArgumentTypeError):
+                kind(text)
+
+
 # -- the webcam picks NAME_fast on a CPU ----------------------------------------------------------
 INSTALLED = ["alpha", "alpha_fast", "beta", "gamma_fast"]
 

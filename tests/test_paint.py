@@ -76,18 +76,45 @@ def test_paint_writes_the_image_a_summary_and_the_train_command(workdir, capsys)
 
 
 @pytest.mark.parametrize(
+    ("flag", "value", "limit"),
+    [
+        ("--seed", str(2**70), "0 to 4294967295"), ("--seed", "-1", "0 to 4294967295"), ("--size", "1", "16 to 4096"),
+        ("--size", "100000", "16 to 4096"), ("--style-size", "8", "16 to 4096"), ("--steps", "0", "1 to 10000"),
+        ("--style-weight", "nan", "0 to 1000000"), ("--style-weight", "-1", "0 to 1000000"), ("--content-weight", "inf", "0 to 1000000"),
+        ("--tv-weight", "nan", "0 to 1000000"), ("--save-every", "-1", "0 to 10000"), ("--steps", "1.5", "1 to 10000"),
+        ("--device", "gpu", "choose from"),
+    ],
+)  # fmt: skip
+def test_out_of_range_settings_are_refused_before_any_work(workdir, capsys, flag, value, limit):
+    # No photo, painting or loss network: the flag's parser refuses the value before any of them is read.
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli("paint", "photo.png", "painting.jpg", "-o", "out.png", flag, value, capsys=capsys)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 2 and len(lines) == 1, lines
+    assert flag in lines[0] and limit in lines[0] and "Traceback" not in lines[0]
+
+
+@pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        (["--steps", "0"], "--steps must be at least 1"),
-        (["--style-weight", "-1"], "--style-weight must be"),
-        (["--content-weight", "nan"], "--content-weight must be"),
         (["--style-weight", "0", "--content-weight", "0"], "nothing to optimise"),
-        (["--size", "100000"], "--size must be between 16 and 4096"),
+        (["-o", "out.gif"], "must end in .png"),
     ],
 )
 def test_bad_settings_get_one_line(workdir, capsys, extra, fragment):
     code, _, err = run_cli("paint", "photo.png", "painting.jpg", "-o", "out.png", *extra, capsys=capsys)
     assert_one_line_error(code, err, fragment)
+
+
+def test_a_config_built_from_python_checks_the_same_bounds():
+    from stylecam_train.errors import TrainingInputError
+    from stylecam_train.paint import PaintConfig
+
+    assert PaintConfig().steps == 150 and PaintConfig().style_weight == DEFAULTS.style_weight
+    with pytest.raises(TrainingInputError, match=r"--steps must be a whole number from 1 to 10000, got 0"):
+        PaintConfig(steps=0)
+    with pytest.raises(TrainingInputError, match=r"--style-weight must be a number from 0 to 1000000, got nan"):
+        PaintConfig(style_weight=float("nan"))
 
 
 def test_bad_images_and_too_large_sizes_get_one_line(workdir, capsys, monkeypatch):

@@ -601,6 +601,7 @@ def test_fine_tuning_with_the_stability_terms_logs_them_and_exports(tmp_path, st
         ("--style-size", "100000"), ("--width", "0"), ("--width", "1000000"), ("--seed", "-1"), ("--seed", str(2**70)),
         ("--decode-size", "0"), ("--epochs", "0"), ("--max-minutes", "-1"), ("--max-minutes", "nan"), ("--log-every", "0"),
         ("--checkpoint-every", "-5"), ("--preview-every", "-1"), ("--num-nodes", "0"), ("--num-workers", "-1"),
+        ("--max-minutes", "0"), ("--default-scale", "0"), ("--default-scale", "4.5"), ("--default-scale", "nan"),
     ],
 )  # fmt: skip
 def test_out_of_range_training_settings_are_refused_before_any_work(flag, value, capsys):

@@ -17,13 +17,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see {self.prog} --help)\n")
 
 
+def number_text(value: float) -> str:
+    """A bound as people write it: 4294967295 and 1000000, not 4.29497e+09; 1e-08 and 0.5 as %g writes them."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else f"{value:g}"
+
+
+def limits_text(low: float, high: float, above: bool = False) -> str:
+    """Bounds as help texts and errors say them: "1 to 10000", "above 0 and at most 4"."""
+    return f"above {number_text(low)} and at most {number_text(high)}" if above else f"{number_text(low)} to {number_text(high)}"
+
+
 def bounded(kind: type, low: float | None = None, high: float | None = None, *, above: bool = False):
     """An argparse type: a finite ``kind`` (int or float) of at least ``low`` (above it if ``above``) and at most ``high``."""
     noun = "a whole number" if kind is int else "a number"
     if low is not None and high is not None:
-        wanted = f"{noun} {'above' if above else 'from'} {low:g} {'and at most' if above else 'to'} {high:g}"
+        wanted = f"{noun} {limits_text(low, high, above) if above else 'from ' + limits_text(low, high)}"
     elif low is not None:
-        wanted = f"{noun} {'above' if above else 'of at least'} {low:g}"
+        wanted = f"{noun} {'above' if above else 'of at least'} {number_text(low)}"
     else:
         wanted = noun
 
@@ -37,6 +47,7 @@ def bounded(kind: type, low: float | None = None, high: float | None = None, *, 
             raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
         return value
 
+    parse.__name__ = kind.__name__  # argparse names the type in some of its messages
     return parse
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +22,20 @@ import torch
 from stylecam.argtypes import bounded, positive_int
 from stylecam_train.config import TrainConfig
 from stylecam_train.errors import TrainingDivergedError, TrainingInputError
+from stylecam_train.settings import add_config_arguments, max_minutes_setting, scale_setting
+
+
+@dataclass
+class SharedFlags:
+    """The flags of ``stylecam train`` outside its recipe that other commands share, declared as theirs are
+    (stylecam_train.settings), so that each means the same and has the same bounds everywhere."""
+
+    # As distill's --max-minutes: a limit on the training loop, after which the run exports what it has.
+    max_minutes: float | None = max_minutes_setting(group="run")
+    # As `stylecam import --default-scale` and distill's --scale: above 0, at most the runtime's MAX_SCALE.
+    default_scale: float | None = scale_setting(
+        None, "runtime processing scale the style suggests", shown="from the crop size", group="credit"
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,12 +72,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--epochs", type=bounded(int, 1, 10**6), default=None, help="stop after this many epochs of --steps-per-epoch steps instead"
-    )
-    run.add_argument(
-        "--max-minutes",
-        type=bounded(float, 0, 10**6, above=True),
-        default=None,
-        help="also stop after this many minutes of training (a fixed time budget on a shared machine)",
     )
     run.add_argument("--steps-per-epoch", type=positive_int, default=None, help="(default 1000; a style code's fit is one epoch)")
 
@@ -104,12 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     credit.add_argument("--year")
     credit.add_argument("--licence")
     credit.add_argument("--credit", help="where the image comes from")
-    credit.add_argument(
-        "--default-scale",
-        type=bounded(float, 0, 4, above=True),
-        default=None,
-        help="runtime processing scale to suggest, above 0 and at most 4 (default: from the crop size)",
-    )
+    add_config_arguments(parser, SharedFlags, {"run": run, "credit": credit})
 
 
 def default_precision() -> str:

@@ -1,7 +1,8 @@
 """The one typed config of a training run, with the reason beside each default.
 
 Each setting is declared once, here: its default, its reason (a comment) and its help text
-(``setting(...)``). ``add_arguments`` builds the ``stylecam train`` flags from these fields and
+(``setting(...)``, from stylecam_train.settings: the one way the recipe's commands declare their
+flags). ``add_arguments`` builds the ``stylecam train`` flags from these fields and
 ``from_args`` reads them back, so a new setting needs no other edit; the checkpoint and the
 style file's metadata store ``to_dict()``.
 
@@ -12,38 +13,26 @@ Kept free of Lightning so that ``stylecam --help`` and the webcam path can build
 from __future__ import annotations
 
 import argparse
-import math
-from collections.abc import Callable
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from stylecam.argtypes import bounded
 from stylecam.model import DEFAULT_WIDTH
 from stylecam_train.errors import TrainingInputError
 from stylecam_train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights
+from stylecam_train.settings import (
+    SIDE_BOUNDS,
+    WEIGHT_BOUNDS,
+    add_config_arguments,
+    check_bounds,
+    check_value,
+    config_from_args,
+    seed_setting,
+    setting,
+    vgg_weights_setting,
+)
 from stylecam_train.vgg import check_layers
 
-
-def setting(
-    default: Any = MISSING,
-    help: str = "",
-    *,
-    factory: Callable[[], Any] | None = None,
-    bounds: tuple[float, float] | None = None,
-    **flag: Any,
-) -> Any:
-    """A config field that is also a ``stylecam train`` flag: ``help`` and argparse keywords (type, metavar, group).
-
-    ``bounds`` (low, high) of a number: the flag's parser refuses what is outside (or not finite)
-    before any work, its help states them, and the config checks them when built from Python or
-    from a checkpoint, so a NaN weight or a 100000-pixel crop never reaches training.
-    """
-    metadata = {"help": help, **flag}
-    if bounds is not None:
-        metadata["bounds"] = bounds
-    if factory is not None:
-        return field(default_factory=factory, metadata=metadata)
-    return field(default=default, metadata=metadata)
+__all__ = ["TrainConfig", "check_bounds", "format_layers", "setting"]
 
 
 def _scale_range(text: str) -> tuple[float, float]:
@@ -52,16 +41,6 @@ def _scale_range(text: str) -> tuple[float, float]:
         return float(low), float(high or low)
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"expected MIN,MAX such as 0.25,1.0, got '{text}'") from error
-
-
-def check_bounds(name: str, value: Any, bounds: tuple[float, float], integer: bool = False, what: str = "") -> None:
-    """A TrainingInputError naming the flag (and ``what`` of it) unless value is a finite number (a whole one if integer) within bounds."""
-    low, high = bounds
-    flag = "--" + name.replace("_", "-") + (f" {what}" if what else "")
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or not low <= value <= high or (integer and value != int(value)):
-        kind = "a whole number" if integer else "a number"
-        raise TrainingInputError(f"{flag} must be {kind} from {low:g} to {high:g}, got {value!r}")
 
 
 def format_layers(weights: dict[str, float]) -> str:
@@ -83,15 +62,10 @@ class TrainConfig:
         metavar="IMAGE",
     )
     # None: torchvision ImageNet weights; or a features state_dict file.
-    vgg_weights: str | None = setting(
-        None,
-        "state_dict file of torchvision vgg16().features (default: torchvision's ImageNet weights, "
-        "downloaded once; 'random' for smoke tests only)",
-        group="inputs",
-    )
+    vgg_weights: str | None = vgg_weights_setting(group="inputs")
     # Long side of the painting as the loss network sees it: sets brush-stroke size. 512 for
     # 256 px crops worked in trial runs; scale it with the crop size.
-    style_size: int = setting(512, "long side of the painting for the loss: sets stroke size", bounds=(16, 4096))
+    style_size: int = setting(512, "long side of the painting for the loss: sets stroke size", bounds=SIDE_BOUNDS)
     crop_size: int = setting(256, "training crop side in pixels", bounds=(16, 2048))  # the classic recipe (pytorch/examples, jcjohnson)
     crop_scale: tuple[float, float] = setting(
         (0.25, 1.0), "area fraction of a photo's short-side square per crop", type=_scale_range, metavar="MIN,MAX"
@@ -119,13 +93,13 @@ class TrainConfig:
     # edge-detector stand-in) dissolved photos into the painting by 1,500 CPU steps, also with
     # content weight 2; optimising one photo's pixels directly gave swirls and a readable
     # building at 2 to 4 (train/evidence/README.md, "What decides the look"). 3 keeps subjects readable.
-    style_weight: float = setting(3.0, "weight of the style (Gram) loss", bounds=(0, 1e6))
-    content_weight: float = setting(1.0, "weight of the content loss; the reference the others are relative to", bounds=(0, 1e6))
+    style_weight: float = setting(3.0, "weight of the style (Gram) loss", bounds=WEIGHT_BOUNDS)
+    content_weight: float = setting(1.0, "weight of the content loss; the reference the others are relative to", bounds=WEIGHT_BOUNDS)
     # L1 total variation of the output. It is what removes the fine periodic stripes in flat
     # areas: same seed and steps, 10 left a sky clean where 2 showed diagonal stripes, and
     # dropping relu1_2 did not help (train/evidence/README.md, "What decides the look"). A photo's TV is about 0.04
     # and the painting's 0.13 (at 128-320 px), so strokes and edges survive it.
-    tv_weight: float = setting(10.0, "weight of the total-variation loss (smooth flat areas, no stripes)", bounds=(0, 1e6))
+    tv_weight: float = setting(10.0, "weight of the total-variation loss (smooth flat areas, no stripes)", bounds=WEIGHT_BOUNDS)
     style_layers: dict[str, float] = setting(
         help="VGG layers of the style loss, NAME:WEIGHT,...", factory=lambda: dict(DEFAULT_STYLE_LAYERS), type=parse_layer_weights
     )
@@ -140,10 +114,10 @@ class TrainConfig:
     temporal_weight: float = setting(
         0.0,
         "weight of the motion term: stylize(move(photo)) should equal move(stylize(photo)) for small random moves (0: off)",
-        bounds=(0, 1e6),
+        bounds=WEIGHT_BOUNDS,
     )
     noise_weight: float = setting(
-        0.0, "weight of the noise term: stylize(photo + noise) should equal stylize(photo) (0: off)", bounds=(0, 1e6)
+        0.0, "weight of the noise term: stylize(photo + noise) should equal stylize(photo) (0: off)", bounds=WEIGHT_BOUNDS
     )
     # Fine-tuning: a trained style starts near its optimum, so a few hundred steps of a new term
     # (or new weights) cost minutes on a CPU instead of the hours of a run from scratch.
@@ -170,7 +144,7 @@ class TrainConfig:
     # transformer stays NCHW, as its instance norms and reflection pads undo the layout
     # (anchors: fp16 channels_last made it slower). No effect on the CPU. Not a flag.
     channels_last: bool = True
-    seed: int = setting(0, "random seed of crops and initial weights", bounds=(0, 2**32 - 1))
+    seed: int = seed_setting("random seed of crops and initial weights")
 
     def __post_init__(self) -> None:
         if isinstance(self.style_image, str):  # one path, as older checkpoints and callers give it
@@ -179,12 +153,10 @@ class TrainConfig:
         check_layers(self.style_layers)
         check_layers(self.content_layers)
         self.crop_scale = tuple(self.crop_scale)  # a checkpoint's YAML/pickle may give back a list
-        for spec in fields(self):
-            if "bounds" in spec.metadata and getattr(self, spec.name) is not None:
-                check_bounds(spec.name, getattr(self, spec.name), spec.metadata["bounds"], integer=spec.type in ("int", "int | None"))
+        check_bounds(self)
         for name in ("style_layers", "content_layers"):
             for layer, weight in getattr(self, name).items():
-                check_bounds(name, weight, (0, 1e6), what=f"{layer}'s weight")
+                check_value(name, weight, WEIGHT_BOUNDS, what=f"{layer}'s weight")
         if self.network and self.painter:
             raise TrainingInputError("--network fits one painting's code; several paintings train a painter network of their own")
         if self.network and self.init_from:
@@ -207,34 +179,10 @@ class TrainConfig:
 
     @classmethod
     def add_arguments(cls, groups: dict[str, argparse._ArgumentGroup]) -> None:
-        """One flag per setting (``--style-size`` for style_size), in the group its field names ("recipe" by default)."""
-        defaults = cls()
-        for spec in fields(cls):
-            if "help" not in spec.metadata:
-                continue
-            options = {key: value for key, value in spec.metadata.items() if key not in ("help", "group", "bounds")}
-            default = getattr(defaults, spec.name)
-            help_text = spec.metadata["help"]
-            if "bounds" in spec.metadata:
-                low, high = spec.metadata["bounds"]
-                integer = spec.type in ("int", "int | None")
-                options["type"] = bounded(int if integer else float, low, high)
-                help_text += f"; {low:g} to {high:g}"
-            shown = (
-                format_layers(default)
-                if isinstance(default, dict)
-                else ",".join(map(str, default))
-                if isinstance(default, tuple)
-                else default
-            )
-            options.setdefault("type", type(default) if isinstance(default, int | float) and not isinstance(default, bool) else str)
-            suffix = f" (default {shown})" if default not in (None, "", []) else ""
-            groups[spec.metadata.get("group", "recipe")].add_argument(
-                f"--{spec.name.replace('_', '-')}", default=None, help=help_text + suffix, **options
-            )
+        """One flag per setting (``--style-size`` for style_size), in the group its field names ("recipe" by default); None when not given."""
+        add_config_arguments(next(iter(groups.values())), cls, groups, default_group="recipe", given_only=True)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TrainConfig:
         """The config of the flags ``add_arguments`` made; a flag not given keeps the field's default."""
-        given = {spec.name: getattr(args, spec.name) for spec in fields(cls) if getattr(args, spec.name, None) is not None}
-        return cls(**given)
+        return config_from_args(cls, args)

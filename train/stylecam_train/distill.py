@@ -26,18 +26,16 @@ from __future__ import annotations
 
 import argparse
 import copy
-import math
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from stylecam.argtypes import positive_int
-from stylecam.devices import DEVICES, configure_cpu_threads, hardware_description, pick_device
+from stylecam.devices import configure_cpu_threads, hardware_description, pick_device
 from stylecam.fastvariants import FAST_SUFFIX
 from stylecam.images import resize_batch, resize_to_side, save_rgb_png, square_thumbnail
 from stylecam.model import TransformerNet
@@ -46,43 +44,78 @@ from stylecam_train.errors import TrainingDivergedError, TrainingInputError
 from stylecam_train.export import PREVIEW_TILE, build_preview, check_can_write, output_dir, pick_photos, readme_row, update_readme
 from stylecam_train.images import decode_folder
 from stylecam_train.schedule import lr_factor
+from stylecam_train.settings import (
+    WEIGHT_BOUNDS,
+    add_config_arguments,
+    check_bounds,
+    device_setting,
+    max_minutes_setting,
+    scale_setting,
+    seed_setting,
+    setting,
+)
+from stylecam_train.settings import config_from_args as settings_from_args
 
 # Short side of the pictures the teacher stylizes: a 640x480 frame is 298 rows at the shipped
 # styles' processing scale 0.62. One size: on a shared 2-core CPU the teacher's pass at two sizes
 # took a third of a 6-minute budget, and the crops already vary the scale of things.
 TEACHER_SIDES = (300,)
-# Share of --max-minutes the teacher's pass may take; the rest trains the student.
+# Share of --max-minutes the teacher's pass may take at most, before the loop (whose time the limit is).
 TEACHER_BUDGET_SHARE = 0.35
 PREVIEW_ROWS = 480  # the photos of the preview are stylized at a webcam frame's height
 
 
 @dataclass
 class DistillConfig:
-    """Every setting of a distillation; stored in the student's file."""
+    """Every setting of a distillation; stored in the student's file. Its flags are built from these fields."""
 
     # 8 channels, 3 residual blocks, 9x9 edges at processing scale 0.5: the variant that measured
     # 20 fps or more at 640x480 end to end on the project's 2-core CPU (README, "Fast variants for the CPU").
-    width: int = 8
-    blocks: int = 3
-    edge_kernel: int = 9
-    scale: float = 0.5  # the student's processing scale; the teacher runs at its own default
-    steps: int = 4000
+    width: int = setting(8, "channels of its first layer", bounds=(4, 256), group="student")
+    blocks: int = setting(3, "residual blocks", bounds=(0, 16), group="student")
+    # Odd (checked with the network's other rules in check_config); the classic network's is 9.
+    edge_kernel: int = setting(9, "side of its first and last convolutions, an odd number", bounds=(1, 15), group="student")
+    # The student's processing scale (its file's default_scale); the teacher runs at its own default.
+    scale: float = scale_setting(
+        0.5, "processing scale it will run at; it learns the teacher's look at the teacher's own scale", group="student"
+    )
+    steps: int = setting(4000, "optimizer steps", bounds=(1, 10**7), group="run")
+    max_minutes: float | None = max_minutes_setting(group="run")
     # Crop side at the teacher's working size, and crops per step: 4 crops of 160 took about a
     # second a step on the shared 2-core CPU (the backward pass is most of it).
-    crop_size: int = 160
-    batch_size: int = 4
-    lr: float = 2e-3
-    lr_final_fraction: float = 0.05
-    gradient_weight: float = 1.0
-    max_minutes: float | None = None
-    seed: int = 0
+    crop_size: int = setting(160, "crop side in pixels", bounds=(32, 2048), group="run")
+    batch_size: int = setting(4, "crops per step", bounds=(1, 1024), group="run")
+    # Above 0, not 1e-8 as in train: a run at 1e-9 is how a test (and a user) checks what --init alone gives.
+    lr: float = setting(2e-3, "Adam learning rate, decaying along a cosine", bounds=(0, 1.0), above=True, group="run")
+    lr_final_fraction: float = 0.05  # not a flag
+    gradient_weight: float = setting(
+        1.0, "weight of the loss on neighbouring-pixel differences, for crisp strokes", bounds=WEIGHT_BOUNDS, group="run"
+    )
+    seed: int = seed_setting("random seed of crops and initial weights", group="run")
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+@dataclass
+class DistillHardware:
+    """Where a distillation runs: flags, not stored in the student's file."""
+
+    device: str = device_setting(group="run")
+    threads: int | None = setting(
+        None,
+        "CPU threads. On a machine busy with other work, 1 can be several times faster: "
+        "threads that wait for each other lose most of their time when the cores are taken",
+        bounds=(1, 1024),
+        shown="one per core",
+        group="run",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = DistillConfig()
     parser.add_argument("style", help="the teacher: a style name (`stylecam styles`) or a .safetensors file")
     io = parser.add_argument_group("inputs and outputs")
     io.add_argument("--data", required=True, type=Path, help="folder of photos (searched recursively)")
@@ -94,70 +127,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="STYLE",
         help="start from this style's weights (e.g. another style's fast variant of the same shape) instead of random ones",
     )
-    student = parser.add_argument_group("the student network")
-    student.add_argument("--width", type=positive_int, default=defaults.width, help="channels of its first layer (default %(default)s)")
-    student.add_argument("--blocks", type=int, default=defaults.blocks, help="residual blocks (default %(default)s)")
-    student.add_argument(
-        "--edge-kernel", type=int, default=defaults.edge_kernel, help="side of its first and last convolutions (default %(default)s)"
-    )
-    student.add_argument(
-        "--scale",
-        type=float,
-        default=defaults.scale,
-        help="processing scale it will run at; it learns the teacher's look at the teacher's own scale (default %(default)s)",
-    )
-    run = parser.add_argument_group("run")
-    run.add_argument("--steps", type=positive_int, default=defaults.steps, help="optimizer steps (default %(default)s)")
-    run.add_argument(
-        "--max-minutes",
-        type=float,
-        default=None,
-        help="stop training after this many minutes, the teacher's pass included (the preview comes after)",
-    )
-    run.add_argument("--crop-size", type=positive_int, default=defaults.crop_size, help="crop side in pixels (default %(default)s)")
-    run.add_argument("--batch-size", type=positive_int, default=defaults.batch_size, help="crops per step (default %(default)s)")
-    run.add_argument("--lr", type=float, default=defaults.lr, help="Adam learning rate, decaying along a cosine (default %(default)s)")
-    run.add_argument(
-        "--gradient-weight",
-        type=float,
-        default=defaults.gradient_weight,
-        help="weight of the loss on neighbouring-pixel differences, for crisp strokes (default %(default)s)",
-    )
-    run.add_argument("--seed", type=int, default=defaults.seed, help="(default %(default)s)")
-    run.add_argument("--device", default="auto", choices=DEVICES, help="(default: auto = CUDA, then MPS, then CPU)")
-    run.add_argument(
-        "--threads",
-        type=positive_int,
-        default=None,
-        help="CPU threads (default: one per core). On a machine busy with other work, 1 can be several times faster: "
-        "threads that wait for each other lose most of their time when the cores are taken",
-    )
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    groups = {"student": parser.add_argument_group("the student network"), "run": parser.add_argument_group("run")}
+    add_config_arguments(parser, DistillConfig, groups)
+    add_config_arguments(parser, DistillHardware, groups)
+    groups["run"].add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def config_from_args(args: argparse.Namespace) -> DistillConfig:
     # Every field that has a flag of the same name; the others keep their defaults.
-    config = DistillConfig(**{spec.name: getattr(args, spec.name) for spec in fields(DistillConfig) if hasattr(args, spec.name)})
+    config = settings_from_args(DistillConfig, args)
     check_config(config)
     return config
 
 
 def check_config(config: DistillConfig) -> None:
-    """Every setting a user can get wrong, before any work."""
+    """Every setting a user can get wrong, before any work: the bounds of each, and the network they make."""
+    check_bounds(config)
+    if config.edge_kernel % 2 == 0:
+        raise TrainingInputError(f"--edge-kernel must be an odd number, got {config.edge_kernel}")
     try:
         TransformerNet(config.width, config.blocks, config.edge_kernel)
     except ValueError as error:
         raise TrainingInputError(f"the student network cannot be built: {error}") from error
-    if not (math.isfinite(config.scale) and 0.1 <= config.scale <= 2):
-        raise TrainingInputError(f"--scale must be from 0.1 to 2, got {config.scale}")
-    if config.crop_size < 32:
-        raise TrainingInputError(f"--crop-size must be at least 32 pixels, got {config.crop_size}")
-    if not (math.isfinite(config.lr) and config.lr > 0):
-        raise TrainingInputError(f"--lr must be a positive number, got {config.lr}")
-    if not (math.isfinite(config.gradient_weight) and config.gradient_weight >= 0):
-        raise TrainingInputError(f"--gradient-weight must be 0 or more, got {config.gradient_weight}")
-    if config.max_minutes is not None and not config.max_minutes > 0:
-        raise TrainingInputError(f"--max-minutes must be positive, got {config.max_minutes}")
 
 
 # -- data ----------------------------------------------------------------------------------------
@@ -275,6 +266,8 @@ def distill(
     generator = torch.Generator().manual_seed(config.seed)
     teacher = teacher.to(device).eval()
     sides = sides or TEACHER_SIDES
+    # The teacher's pass makes the targets before the loop; under a time limit it stops early, so that it
+    # cannot take longer than a share of the limit the loop then has.
     pairs = teacher_pairs(teacher, photos, sides, device, started + TEACHER_BUDGET_SHARE * budget if budget else None)
     ratio = config.scale / teacher_scale
     held_out = tuple(
@@ -295,13 +288,15 @@ def distill(
     step = 0
     try:
         while step < config.steps:
-            elapsed = time.monotonic() - started
-            if budget is not None and elapsed > budget:
+            # --max-minutes limits the training loop, as in `stylecam train`: at least one step, then
+            # none once the limit has passed; the teacher's pass and the export do not count.
+            trained = time.monotonic() - training_started
+            if budget is not None and step and trained > budget:
                 break
             # Whichever ends first, steps or time, ends the cosine: a time-limited run still finishes at the low rate.
             done = step / config.steps
             if budget is not None:
-                done = max(done, (time.monotonic() - training_started) / max(1e-9, budget - (training_started - started)))
+                done = max(done, min(1.0, trained / budget))
             for group in optimizer.param_groups:
                 group["lr"] = config.lr * lr_factor(done, 1.0, config.lr_final_fraction)
             photos_batch, targets = (part.to(device) for part in sample_batch(pairs, config.crop_size, config.batch_size, generator))

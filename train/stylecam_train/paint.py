@@ -25,17 +25,28 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from stylecam.devices import DEVICES, DeviceError, configure_cpu_threads, free_memory, pick_device
+from stylecam.devices import DeviceError, configure_cpu_threads, free_memory, pick_device
 from stylecam.images import fit_long_side, read_image_or_fail, write_image
 from stylecam.sinks import check_output_file
 from stylecam_train.config import TrainConfig
 from stylecam_train.errors import TrainingInputError
 from stylecam_train.images import load_style_image
 from stylecam_train.losses import content_loss, gram, style_loss, total_variation
+from stylecam_train.settings import (
+    SIDE_BOUNDS,
+    WEIGHT_BOUNDS,
+    add_config_arguments,
+    check_bounds,
+    config_from_args,
+    device_setting,
+    seed_setting,
+    setting,
+    vgg_weights_setting,
+)
 from stylecam_train.vgg import VGGFeatures, load_vgg
 
 DEFAULTS = TrainConfig()
-MAX_SIDE = 4096  # long side of the painted image; VGG activations of a larger one fill most memories
+MAX_SIDE = SIDE_BOUNDS[1]  # long side of the painted image; VGG activations of a larger one fill most memories
 # Bytes per pixel that the loss network's activations and their gradients take: 2.4 kB,
 # measured as the growth of peak memory from 512x512 to 1024x1024 (fp32, CPU, relu1_2 ...
 # relu4_3). Used to refuse a size the device cannot hold before it fails half-way.
@@ -57,57 +68,55 @@ class PaintReport:
     tv_loss: float
 
 
+@dataclass
+class PaintConfig:
+    """Every setting of `stylecam paint` a number or a name can get wrong; its flags are built from these fields."""
+
+    style_weight: float = setting(DEFAULTS.style_weight, "β", bounds=WEIGHT_BOUNDS, group="weights")
+    content_weight: float = setting(DEFAULTS.content_weight, "α", bounds=WEIGHT_BOUNDS, group="weights")
+    tv_weight: float = setting(DEFAULTS.tv_weight, "total variation", bounds=WEIGHT_BOUNDS, group="weights")
+    size: int = setting(512, "long side of the result in pixels", bounds=(16, MAX_SIDE), group="sizes")
+    style_size: int = setting(
+        DEFAULTS.style_size, "long side of the painting for the loss: sets stroke size, as in training", bounds=SIDE_BOUNDS, group="sizes"
+    )
+    # 150: at 512 px the image at step 100 already looked like the one at step 300 (starry_night
+    # on a building), and 150 steps take about 4 minutes on 2 CPU cores (1.5 s a step, measured).
+    steps: int = setting(150, "Adam steps on the pixels", bounds=(1, 10000), group="sizes")
+    init: str = setting("photo", "start from the photo or from noise", choices=("photo", "noise"), group="sizes")
+    seed: int = seed_setting("random seed of the noise start", group="sizes")
+    device: str = device_setting("where the loss network runs: auto = CUDA, then MPS, then CPU", group="running")
+    vgg_weights: str | None = vgg_weights_setting(group="running")
+    save_every: int = setting(0, "also write OUTPUT-stepN every N steps (0: off)", bounds=(0, 10000), metavar="N", group="running")
+
+    def __post_init__(self) -> None:
+        check_bounds(self)
+        if self.style_weight == 0 and self.content_weight == 0:
+            raise TrainingInputError("--style-weight and --content-weight are both 0: nothing to optimise")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("content", type=Path, help="the photo")
     parser.add_argument("style", type=Path, help="the painting")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the painted photo (.png, .jpg or .webp)")
     parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    weights = parser.add_argument_group("loss weights (the same meaning as in `stylecam train`)")
-    weights.add_argument("--style-weight", type=float, default=DEFAULTS.style_weight, help="β (default %(default)s)")
-    weights.add_argument("--content-weight", type=float, default=DEFAULTS.content_weight, help="α (default %(default)s)")
-    weights.add_argument("--tv-weight", type=float, default=DEFAULTS.tv_weight, help="total variation (default %(default)s)")
-    sizes = parser.add_argument_group("sizes and steps")
-    sizes.add_argument("--size", type=int, default=512, help="long side of the result in pixels (default %(default)s)")
-    sizes.add_argument(
-        "--style-size",
-        type=int,
-        default=DEFAULTS.style_size,
-        help="long side of the painting for the loss: sets stroke size, as in training (default %(default)s)",
-    )
-    # 150: at 512 px the image at step 100 already looked like the one at step 300 (starry_night
-    # on a building), and 150 steps take about 4 minutes on 2 CPU cores (1.5 s a step, measured).
-    sizes.add_argument("--steps", type=int, default=150, help="Adam steps on the pixels (default %(default)s)")
-    sizes.add_argument("--init", choices=("photo", "noise"), default="photo", help="start from the photo or from noise (default photo)")
-    sizes.add_argument("--seed", type=int, default=0, help="(default %(default)s)")
-    run = parser.add_argument_group("running")
-    run.add_argument(
-        "--device", default="auto", choices=DEVICES, help="where the loss network runs (default: auto = CUDA, then MPS, then CPU)"
-    )
-    run.add_argument("--vgg-weights", default=None, help="state_dict file of torchvision vgg16().features (default: torchvision's)")
-    run.add_argument("--save-every", type=int, default=0, metavar="N", help="also write OUTPUT-stepN every N steps (default: off)")
+    groups = {
+        "weights": parser.add_argument_group("loss weights (the same meaning as in `stylecam train`)"),
+        "sizes": parser.add_argument_group("sizes and steps"),
+        "running": parser.add_argument_group("running"),
+    }
+    add_config_arguments(parser, PaintConfig, groups)
+    run = groups["running"]
     run.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--suggest-train", action="store_true", help="print only the `stylecam train` command for these settings")
 
 
-def check_settings(args: argparse.Namespace) -> None:
-    """Every number a user can get wrong, before any image is read."""
-    if args.steps < 1:
-        raise TrainingInputError(f"--steps must be at least 1, got {args.steps}")
-    for flag in ("style_weight", "content_weight", "tv_weight"):
-        value = getattr(args, flag)
-        if not math.isfinite(value) or value < 0:
-            raise TrainingInputError(f"--{flag.replace('_', '-')} must be a finite number of 0 or more, got {value}")
-    if args.style_weight == 0 and args.content_weight == 0:
-        raise TrainingInputError("--style-weight and --content-weight are both 0: nothing to optimise")
-    for flag in ("size", "style_size"):
-        value = getattr(args, flag)
-        if not 16 <= value <= MAX_SIDE:
-            raise TrainingInputError(f"--{flag.replace('_', '-')} must be between 16 and {MAX_SIDE} pixels, got {value}")
-    if args.save_every < 0:
-        raise TrainingInputError(f"--save-every must be 0 (off) or positive, got {args.save_every}")
+def check_settings(args: argparse.Namespace) -> PaintConfig:
+    """Every number a user can get wrong, before any image is read (the flags' types check them too, for callers that build args)."""
+    config = config_from_args(PaintConfig, args)
     if args.output.suffix.lower() not in IMAGE_OUTPUTS:
         raise TrainingInputError(f"output {args.output} must end in {', '.join(IMAGE_OUTPUTS)}")
+    return config
 
 
 def check_memory(device: torch.device, height: int, width: int) -> None:
