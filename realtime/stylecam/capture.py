@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ import cv2
 import numpy as np
 
 from stylecam.errors import StylecamError
+from stylecam.files import check_input_file, is_still_image, utf8_name
 
 
 class SourceError(StylecamError):
@@ -79,14 +81,13 @@ class VideoFile:
 
     def __init__(self, path: Path):
         self.path = path
-        if not path.exists():
-            raise SourceError(f"input {path} does not exist")
-        if path.is_dir():
-            raise SourceError(f"input {path} is a folder, not a video file")
-        if not os.access(path, os.R_OK):
-            raise SourceError(f"input {path} cannot be read (permission denied)")
-        # OpenCV only looks at the signature here; FFmpeg would open a still image as a one-frame "video".
-        if cv2.haveImageReader(str(path)):
+        try:
+            check_input_file(path)  # a FIFO or a device would block the decoder forever
+        except StylecamError as error:
+            raise SourceError(str(error)) from None
+        # FFmpeg would open a still image as a one-frame "video". (Its signature is read as bytes:
+        # OpenCV's own check crashes the process on a file name that is not UTF-8.)
+        if is_still_image(path):
             raise SourceError(f"input {path} is a still image, not a video (stylize it with `stylecam image`)")
         try:
             self.container = av.open(str(path))
@@ -269,6 +270,16 @@ class LiveSource:
         self.source = source
         if fourcc is not None and len(fourcc) != 4:
             raise SourceError(f"--fourcc must be four characters such as MJPG or YUYV, got '{fourcc}'")
+        if isinstance(source, str):
+            if not utf8_name(source):  # OpenCV would crash the process (a segmentation fault) on such a name
+                raise SourceError(f"source {source} has a file name that is not UTF-8, which OpenCV cannot open; rename it")
+            # A file played as a camera must be a regular one (a FIFO would block the capture thread);
+            # a camera's device node (/dev/video0) or a stream URL goes to OpenCV as given.
+            if os.path.exists(source) and not stat.S_ISCHR(os.stat(source).st_mode):
+                try:
+                    check_input_file(Path(source), "source")
+                except StylecamError as error:
+                    raise SourceError(str(error)) from None
         self._capture = cv2.VideoCapture(source)
         if not self._capture.isOpened():
             self._capture.release()

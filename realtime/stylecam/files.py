@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,46 @@ import torch
 from stylecam.errors import StylecamError
 
 PICKLE_MAGIC = (b"PK\x03\x04", b"\x80")  # torch.save zip archive, or a bare pickle stream
+
+
+# The first bytes of the still-image formats FFmpeg would also open (as a one-frame "video").
+IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def check_input_file(path: Path, what: str = "input") -> None:
+    """A file to read whole: it exists, is a regular file and can be read; a StylecamError saying which not.
+
+    A FIFO, a socket or a device would block the reader or never end, so they are refused before
+    anything opens them. ``path`` may hold any name the OS accepts, UTF-8 or not.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise StylecamError(f"{what} {path} does not exist") from None
+    except OSError as error:
+        raise StylecamError(f"{what} {path} cannot be read ({error.strerror or error})") from error
+    if stat.S_ISDIR(info.st_mode):
+        raise StylecamError(f"{what} {path} is a folder, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise StylecamError(f"{what} {path} is not a regular file (a FIFO, socket or device); stylecam reads files")
+    if not os.access(path, os.R_OK):
+        raise StylecamError(f"{what} {path} cannot be read (permission denied)")
+
+
+def is_still_image(path: Path) -> bool:
+    """Whether the file begins like a PNG, JPEG, GIF, BMP, TIFF or WebP (read as bytes: any file name works)."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    return head.startswith(IMAGE_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
+def utf8_name(path: Path | str) -> bool:
+    """Whether a path can be given to a library that takes UTF-8 names (OpenCV crashes on others)."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:  # a name in another encoding, kept by Python as surrogates
+        return False
+    return True
 
 
 def partial_path(path: Path) -> Path:

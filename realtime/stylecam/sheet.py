@@ -17,7 +17,9 @@ import numpy as np
 
 from stylecam.capture import SourceError, VideoFile
 from stylecam.errors import StylecamError
+from stylecam.files import check_input_file
 from stylecam.images import IMAGE_SUFFIXES, read_image_or_fail
+from stylecam.text import drawable
 
 LABEL_HEIGHT = 28  # pixels of the column titles above the first row
 _GAP = 4  # pixels between tiles
@@ -36,8 +38,7 @@ def read_inputs(path: Path, height: int, times: list[float | None]) -> list[Shee
     A video frame's label says the time of that frame in the file, which is the asked time only
     where a frame starts exactly then.
     """
-    if not path.is_file():
-        raise StylecamError(f"input {path} does not exist or is not a file")
+    check_input_file(path)  # a FIFO would block the reader
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return [SheetInput(label=path.name, frame=resize_to_height(read_image_or_fail(path), height))]
     return [
@@ -81,6 +82,7 @@ def resize_to_height(image: np.ndarray, height: int) -> np.ndarray:
 
 def _label(image: np.ndarray, text: str, left: int = 0) -> None:
     """White text on a black box at the top left, ``left`` pixels in: readable on any picture."""
+    text = drawable(text)
     (width, height), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.5, 1)
     cv2.rectangle(image, (left, 0), (left + width + 12, height + 12), (0, 0, 0), -1)
     cv2.putText(image, text, (left + 6, height + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)

@@ -22,6 +22,7 @@ from stylecam.images import file_name_part, side_by_side, write_image
 from stylecam.model import mix_codes
 from stylecam.sinks import EncoderSettings, VideoWriter
 from stylecam.steady import SteadyFilter
+from stylecam.text import drawable
 from stylecam.virtualcam import VirtualCamera
 from stylecam.weights import load_style
 
@@ -191,6 +192,7 @@ def draw_overlay(image: np.ndarray, state: LiveState) -> np.ndarray:
     lines = overlay_lines(state)
     canvas = image.copy()
     # White text on a darkened panel: an outline drawn under the text read as a ghosted double.
+    lines = [drawable(text) for text in lines]
     width = max(cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)[0][0] for text in lines)
     bottom = min(canvas.shape[0], 12 + 22 * len(lines))
     right = min(canvas.shape[1], 20 + width)

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,13 +33,13 @@ from stylecam.choices import DEFAULT_STYLE  # noqa: F401  (their home; importers
 from stylecam.errors import StylecamError
 from stylecam.files import PICKLE_MAGIC, atomic_write
 from stylecam.model import ARCHITECTURE, DEFAULT_BLOCKS, DEFAULT_EDGE_KERNEL, TransformerNet, mix_codes
+from stylecam.text import printable  # noqa: F401  (commands import it from here too)
 
 SUFFIX = ".safetensors"
 METADATA_KEY = "stylecam"
 # A style file's JSON metadata is a few KB (the training record included); a megabyte is far
 # beyond any real one, and refusing more keeps a hostile file from costing memory and time.
 MAX_METADATA_CHARS = 1_000_000
-MAX_TEXT_CHARS = 300  # names, titles, artists, credits: one line each on a terminal
 NETWORKS_DIR = "networks"  # painter networks, beside the style codes that use them
 NETWORK_KIND = "painter_network"  # the "kind" of a painter network file's metadata
 # The layout of the metadata. A reader refuses a newer one: a future field could change how the
@@ -284,14 +283,6 @@ def resolve(name_or_path: str | os.PathLike[str]) -> Path:
             return path
     names = ", ".join(p.stem for p in installed_styles()) or "none installed"
     raise StyleError(f"unknown style '{text}' (installed: {names})")
-
-
-def printable(text: object, limit: int = MAX_TEXT_CHARS) -> str:
-    """Text read from a file, safe for a terminal, a log or a window title: control and format
-    characters (escape sequences that retitle or clear a terminal, bidi overrides that reorder
-    what is shown) become '?', and text longer than ``limit`` is cut with '...'."""
-    cleaned = "".join("?" if unicodedata.category(char).startswith("C") else char for char in str(text))
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
 
 
 def read_metadata(path: Path) -> StyleMetadata:
