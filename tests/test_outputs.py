@@ -118,3 +118,35 @@ def test_a_claim_left_by_a_run_killed_before_its_first_frame_is_removed(workdir,
     assert probe(workdir / "out.mp4")["frames"] == 12
     code, _, err = run_cli("video", video_with_sound, "-o", "mine.mp4", "--style", style_file, capsys=capsys)
     assert_one_line_error(code, err, "mine.mp4", "exists")  # a live run's claim is respected
+
+
+@pytest.mark.parametrize("where", ["starting the encoder", "finishing the file"])
+def test_an_interrupt_while_the_writer_starts_or_finishes_leaves_nothing(workdir, monkeypatch, where):
+    # The windows outside `with`'s clean-up: SIGTERM arriving while the writer's thread starts
+    # (a loaded CPU makes that slow) once left the claim and the temporary file behind.
+    import threading
+
+    from stylecam.sinks import VideoWriter
+
+    frame = np.zeros((32, 48, 3), np.uint8)
+    if where == "starting the encoder":
+        monkeypatch.setattr(threading.Thread, "start", lambda self: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            VideoWriter(workdir / "out.mp4", fps=10)
+    else:
+        writer = VideoWriter(workdir / "out.mp4", fps=10)
+        writer.write(frame)
+        real_join = threading.Thread.join
+        calls = []
+
+        def interrupted_join(self, timeout=None):
+            calls.append(timeout)
+            if len(calls) == 1:
+                raise KeyboardInterrupt
+            return real_join(self, timeout)
+
+        monkeypatch.setattr(threading.Thread, "join", interrupted_join)
+        with pytest.raises(KeyboardInterrupt):
+            writer.close()
+        real_join(writer._thread, 30)  # the encoder thread ends on its own; then nothing may remain
+    assert listing(workdir) == []

@@ -205,13 +205,18 @@ class VideoWriter:
         if self._claimed:
             claim_output(path)
         self._tmp = partial_path(path)
-        # Created now, not when the encoder first writes (x264 holds dozens of frames first):
-        # a run killed before that still leaves a file that names its process.
-        self._tmp.touch()
-        self._queue: queue.Queue[tuple[np.ndarray, float | None] | None] = queue.Queue(maxsize=queue_size)
         self._error: BaseException | None = None
+        self._queue: queue.Queue[tuple[np.ndarray, float | None] | None] = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._encode_loop, name="stylecam-encode", daemon=True)
-        self._thread.start()
+        try:
+            # Created now, not when the encoder first writes (x264 holds dozens of frames first):
+            # a run killed before that still leaves a file that names its process.
+            self._tmp.touch()
+            self._thread.start()
+        except BaseException:  # Ctrl-C or SIGTERM before `with` took over the clean-up: do it here
+            self._tmp.unlink(missing_ok=True)
+            self._release()
+            raise
 
     # -- producer side ---------------------------------------------------------------------
     def write(self, frame: np.ndarray, timestamp: float | None = None) -> None:
@@ -225,15 +230,14 @@ class VideoWriter:
 
     def close(self) -> Path:
         """Finish the file (flush, add audio) and move it into place; returns its path."""
-        self._queue.put(None)
-        self._thread.join()
         try:
+            self._queue.put(None)
+            self._thread.join()
             self._raise_if_failed()
             if self.frames_written == 0:
                 raise OutputError(f"no frames were written, so {self.path} was not created")
-        except BaseException:
-            self._tmp.unlink(missing_ok=True)
-            self._release()
+        except BaseException:  # a failed encoder, no frames, or Ctrl-C / SIGTERM while the encoder finishes
+            self.abort()
             raise
         os.replace(self._tmp, self.path)
         return self.path
