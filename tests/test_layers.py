@@ -21,7 +21,25 @@ def test_import_contracts_hold():
     assert "BROKEN" not in result.stdout and result.stdout.count("KEPT") >= 4
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["video", "--help"], ["webcam", "--help"], ["image", "--help"], ["styles", "--help"]])
+COMMANDS = [
+    "styles",
+    "video",
+    "flicker",
+    "image",
+    "webcam",
+    "bench",
+    "sheet",
+    "demo",
+    "import",
+    "export",
+    "train",
+    "paint",
+    "distill",
+    "bench-train",
+]
+
+
+@pytest.mark.parametrize("argv", [["--help"], *([command, "--help"] for command in COMMANDS)])
 def test_help_loads_neither_torch_opencv_nor_pyav(argv):
     code = (
         "import sys; from stylecam.cli import main\n"

@@ -10,6 +10,7 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 BACKENDS = ("auto", "eager", "compile", "onnx")
 DEFAULT_STYLE = "starry_night"
+DEFAULT_WIDTH = 32  # the network's first layer's channels; 64 and 128 follow (the classic network)
 
 MAX_SCALE = 4.0  # enlarging a frame more than this only multiplies the work; strokes get finer, nothing else
 MAX_STEADY_STRENGTH = 0.95  # at 1 the picture would never change again where nothing moves

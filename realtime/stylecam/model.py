@@ -24,8 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stylecam.choices import DEFAULT_WIDTH  # the first layer's channels: an option's default, so with the names options offer
+
 ARCHITECTURE = "johnson2016"
-DEFAULT_WIDTH = 32  # channels of the first layer; 64 and 128 follow (the classic network)
 DEFAULT_BLOCKS = 5  # residual blocks at quarter resolution (the classic network)
 DEFAULT_EDGE_KERNEL = 9  # side of the first and last convolutions, which run at full resolution
 MIN_SIDE = 16  # below this the 9x9 reflection pads of the downsampled maps do not fit

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import torch
-
 from stylecam.argtypes import bounded, positive_int
 from stylecam_train.config import TrainConfig
 from stylecam_train.errors import TrainingDivergedError, TrainingInputError
@@ -117,6 +115,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def default_precision() -> str:
+    import torch  # here, not at the top: `stylecam train --help` loads no torch
+
     if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
         return "bf16-mixed"  # tensor cores, and bf16 needs no loss scaling
     # CPU: exact by default. bf16-mixed helps only on CPUs with bf16 instructions (AVX512-BF16 or

@@ -16,9 +16,9 @@ import argparse
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from stylecam.model import DEFAULT_WIDTH
+from stylecam.choices import DEFAULT_WIDTH
 from stylecam_train.errors import TrainingInputError
-from stylecam_train.losses import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights
+from stylecam_train.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, check_layers, parse_layer_weights
 from stylecam_train.settings import (
     SIDE_BOUNDS,
     WEIGHT_BOUNDS,
@@ -30,7 +30,6 @@ from stylecam_train.settings import (
     setting,
     vgg_weights_setting,
 )
-from stylecam_train.vgg import check_layers
 
 __all__ = ["TrainConfig", "check_bounds", "format_layers", "setting"]
 

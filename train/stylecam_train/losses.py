@@ -12,16 +12,8 @@ from collections.abc import Mapping
 
 import torch
 
-from stylecam_train.errors import TrainingInputError
+from stylecam_train.layers import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, parse_layer_weights  # noqa: F401  (importers find them here too)
 
-# Deeper layers carry the swirls and strokes; relu1_2 holds edge statistics, and at an equal
-# relative weight it gets a large share and produces a fine criss-cross hatching in flat
-# areas (trial runs whose images were not kept; train/evidence/README.md, "What decides the
-# look", says how to repeat such a comparison with --style-layers). A quarter weight keeps its colour/texture statistics
-# without letting them dominate.
-DEFAULT_STYLE_LAYERS = {"relu1_2": 0.25, "relu2_2": 1.0, "relu3_3": 1.0, "relu4_3": 1.0}
-# relu2_2: the classic choice (pytorch/examples) that keeps object outlines readable.
-DEFAULT_CONTENT_LAYERS = {"relu2_2": 1.0}
 # Only guards a division by an exact zero (a black photo); any larger constant would break the
 # invariance to the activation scale that the relative losses exist for.
 _EPS = torch.finfo(torch.float32).tiny
@@ -69,19 +61,3 @@ def total_variation(images: torch.Tensor) -> torch.Tensor:
     dy = (images[..., 1:, :] - images[..., :-1, :]).abs().mean()
     dx = (images[..., :, 1:] - images[..., :, :-1]).abs().mean()
     return dx + dy
-
-
-def parse_layer_weights(text: str) -> dict[str, float]:
-    """'relu1_2:0.25,relu2_2' -> {'relu1_2': 0.25, 'relu2_2': 1.0}; names are checked by the caller."""
-    weights: dict[str, float] = {}
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
-        name, _, value = item.partition(":")
-        try:
-            weights[name.strip()] = float(value) if value else 1.0
-        except ValueError as error:
-            raise TrainingInputError(f"layer weight '{item}' is not NAME or NAME:NUMBER") from error
-    if not weights:
-        raise TrainingInputError(f"no layers in '{text}'")
-    return weights

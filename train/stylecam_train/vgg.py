@@ -15,30 +15,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from stylecam_train.errors import TrainingInputError, UnknownLayerError
+from stylecam_train.errors import TrainingInputError
+from stylecam_train.layers import LAYER_INDEX, LAYER_NAMES, check_layers  # noqa: F401  (importers find them here too)
 
 RANDOM = "random"
-# Index in torchvision's vgg16().features of each ReLU output, in forward order.
-LAYER_INDEX = {
-    "relu1_1": 1, "relu1_2": 3,
-    "relu2_1": 6, "relu2_2": 8,
-    "relu3_1": 11, "relu3_2": 13, "relu3_3": 15,
-    "relu4_1": 18, "relu4_2": 20, "relu4_3": 22,
-    "relu5_1": 25, "relu5_2": 27, "relu5_3": 29,
-}  # fmt: skip
-LAYER_NAMES = tuple(LAYER_INDEX)
 # The input convention of torchvision's ImageNet weights (and of the shared stand-in file).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def check_layers(names: Iterable[str]) -> list[str]:
-    """The names, in order, or UnknownLayerError naming the bad ones and listing the valid ones."""
-    names = list(names)
-    unknown = [name for name in names if name not in LAYER_INDEX]
-    if unknown:
-        raise UnknownLayerError(f"unknown VGG16 layer {', '.join(unknown)} (valid layers: {', '.join(LAYER_NAMES)})")
-    return names
 
 
 class VGGFeatures(nn.Module):

@@ -13,7 +13,7 @@ DESCRIPTION = "Train a small, fast copy of a style (its teacher) for the live CP
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from stylecam_train.distill import add_arguments as add_distill_arguments
+    from stylecam_train.distill_settings import add_arguments as add_distill_arguments
 
     add_distill_arguments(parser)
 

@@ -13,7 +13,7 @@ DESCRIPTION = "Paint one photo in the style of a painting by optimising its pixe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from stylecam_train.paint import add_arguments as add_paint_arguments
+    from stylecam_train.paint_settings import add_arguments as add_paint_arguments
 
     add_paint_arguments(parser)
 
