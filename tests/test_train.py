@@ -484,8 +484,11 @@ def test_train_stderr_holds_only_stylecam_lines_and_the_progress_bar(tmp_path, s
     result = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "default"})
     assert result.returncode == 0, result.stderr
     lines = [line.strip() for line in result.stderr.replace("\r", "\n").splitlines() if line.strip()]
-    noise = [line for line in lines if not line.startswith(("Epoch", "Training", "step ", "training on", "trained "))]
+    noise = [
+        line for line in lines if not line.startswith(("Epoch", "Training", "step ", "training on", "trained ", "training took", "wrote "))
+    ]
     assert noise == [], noise
+    assert result.stdout == ""  # notes and the bar on stderr; stdout is for the result (--json)
 
 
 def test_each_setting_is_declared_once_and_becomes_a_flag():

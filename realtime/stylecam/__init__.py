@@ -12,21 +12,20 @@ The Python API::
 
 ``styles()`` lists the installed styles. Errors a user can fix are ``StylecamError``. The
 training recipe is ``stylecam_train``; importing ``stylecam`` never loads it.
+
+The API leaves the process's settings alone: importing ``stylecam`` sets no environment variable,
+and a Stylizer keeps torch's thread count unless given ``threads``. The ``stylecam`` command makes
+its own choices (quiet OpenCV logs, one thread per core) in its entry point.
 """
-
-import os
-
-# OpenCV and its FFmpeg print their own warnings (a missing camera, a broken file) straight to
-# stderr, around stylecam's one-line message. Quiet by default; set these variables to see them.
-# They must be set before cv2 is first imported, hence here.
-os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
 
 # Loaded on first use (PEP 562): `stylecam --help` and `import stylecam` stay quick, torch and
 # OpenCV load only when the API is touched.
 _LAZY = {
     "Stylizer": "stylecam.frames",
     "StylecamError": "stylecam.errors",
+    "SettingError": "stylecam.errors",
+    "InputError": "stylecam.errors",
+    "InputTypeError": "stylecam.errors",
     "Style": "stylecam.weights",
     "StyleMetadata": "stylecam.weights",
     "load_style": "stylecam.weights",

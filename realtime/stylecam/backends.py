@@ -18,6 +18,7 @@ that gave them, are in the README ("Back ends"), and ``stylecam bench`` measures
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import importlib.util
@@ -126,13 +127,40 @@ class EagerBackend(Backend):
     name = "eager"
 
 
-def use_persistent_compile_cache() -> Path:
-    """Point inductor's caches (FX graphs, kernels, autotuning) at stylecam's cache folder, unless
-    the user chose one: torch's default lives in /tmp, which a reboot empties, so every start
-    would compile again (half a minute on a CPU)."""
-    folder = cache_dir() / "inductor"
-    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(folder))
-    return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
+COMPILE_CACHE_VARIABLE = "TORCHINDUCTOR_CACHE_DIR"
+SCOPED_CACHE_CALLS = 3  # calls per input shape that may compile (dynamo and inductor, then CUDA graph warm-up and recording)
+
+
+def persistent_compile_cache() -> Path | None:
+    """stylecam's folder for inductor's caches (FX graphs, kernels, autotuning), or None where the
+    user chose one with $TORCHINDUCTOR_CACHE_DIR: torch's default lives in /tmp, which a reboot
+    empties, so every start would compile again (half a minute on a CPU)."""
+    if os.environ.get(COMPILE_CACHE_VARIABLE):
+        return None
+    return cache_dir() / "inductor"
+
+
+@contextlib.contextmanager
+def _compile_cache_scope(folder: Path | None):
+    """$TORCHINDUCTOR_CACHE_DIR set to ``folder`` while the block runs, then put back as it was.
+
+    Inductor reads the folder only from that variable, when torch.compile is first used and
+    while it compiles, so the variable is set around those calls and the caller's environment is
+    left as it was between them (torch itself writes its default there when it finds none, which
+    this undoes too). ``None``: nothing to do (the user's choice stands).
+    """
+    if folder is None:
+        yield
+        return
+    previous = os.environ.get(COMPILE_CACHE_VARIABLE)
+    os.environ[COMPILE_CACHE_VARIABLE] = str(folder)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(COMPILE_CACHE_VARIABLE, None)
+        else:
+            os.environ[COMPILE_CACHE_VARIABLE] = previous
 
 
 class CompiledBackend(Backend):
@@ -146,16 +174,18 @@ class CompiledBackend(Backend):
 
     def __init__(self, model: TransformerNet, device: torch.device, compiler: str | object = "inductor"):
         super().__init__(model, device)
-        use_persistent_compile_cache()
+        self.cache_folder = persistent_compile_cache()  # set only around the calls that compile (_compile_cache_scope)
         # Without a CUDA runtime, torch's C++ extension helper logs a warning on every compile:
         # noise on a CPU-only machine, where it is expected.
         logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
         self.mode = COMPILE_MODE_CUDA if device.type == "cuda" else None
         self._cudagraphs = compiler == "inductor" and self.mode == "reduce-overhead"
         options = {"mode": self.mode} if compiler == "inductor" and self.mode else {}
-        self._compiled = torch.compile(model, backend=compiler, dynamic=False, **options)
+        with _compile_cache_scope(self.cache_folder):  # torch.compile's first use imports modules that read the folder
+            self._compiled = torch.compile(model, backend=compiler, dynamic=False, **options)
         self._largest: dict[tuple[int, ...], int] = {}  # per frame shape, the largest batch compiled
         self._seen: dict[tuple[int, ...], int] = {}  # calls per (batch, frame shape)
+        self._calls_at: dict[tuple[int, ...], int] = {}  # calls of the compiled network per input shape (after padding)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._compiled is None:
@@ -170,10 +200,14 @@ class CompiledBackend(Backend):
             x = torch.cat([x, x[-1:].expand(largest - count, *shape)])
         else:
             self._largest[shape] = max(largest, count)
+        # Only the first calls at a shape compile; setting the variable at every frame would race other threads' getenv.
+        called = self._calls_at[tuple(x.shape)] = self._calls_at.get(tuple(x.shape), 0) + 1
+        may_compile = called <= SCOPED_CACHE_CALLS
         try:
             if self._cudagraphs:
                 torch.compiler.cudagraph_mark_step_begin()
-            y = self._compiled(x)
+            with _compile_cache_scope(self.cache_folder if may_compile else None):
+                y = self._compiled(x)
         except Exception as error:  # noqa: BLE001 - any compiler failure: the eager network still works
             self._compiled = None
             self.fell_back = _root_cause(error)

@@ -1,6 +1,10 @@
 """``stylecam bench``: speed of the network by back end, of a file conversion and of the webcam
 loop, as one JSON object.
 
+While it runs, ``run_bench(..., progress=...)`` is handed a line before each part (what it times)
+and one after (its result), so that a bench of minutes on a CPU is visibly alive; the command
+prints them on stderr, and the JSON on stdout at the end.
+
 Everything runs in one process on the same machine, so ratios mean something even on a busy or
 shared machine; absolute numbers belong with the hardware line printed beside them.
 """
@@ -12,6 +16,7 @@ import importlib.metadata
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -218,12 +223,46 @@ def _versions() -> dict:
     return found
 
 
-def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str) -> dict:
+# -- progress lines (on stderr, from the command) --------------------------------------------------
+def _model_line(entry: dict) -> str:
+    label = f"model {entry['backend']}{' (' + entry['runs'] + ')' if 'runs' in entry else ''} {entry['precision']}"
+    if "error" in entry:
+        return f"{label}: cannot run here ({entry['error']})"
+    return f"{label}: {entry['ms_per_frame']:g} ms a frame ({entry['fps']:g} fps; first call {entry['first_call_ms']:g} ms)"
+
+
+def _file_line(entry: dict) -> str:
+    speedup = f", {entry['speedup']:g}x" if entry["speedup"] is not None else ""
+    fps = f"stylecam {entry['stylecam_fps']:g} fps, classic loop {entry['classic_loop_fps']:g} fps"
+    return f"file: {entry['frames']} frames, {fps}{speedup}"
+
+
+def _webcam_line(entry: dict) -> str:
+    return (
+        f"webcam: {entry['fps']:g} fps shown, {entry['frames_dropped']} of {entry['frames_captured']} frames dropped, "
+        f"latency {entry['latency_ms_mean']:g} ms mean, {entry['latency_ms_max']:g} ms max"
+    )
+
+
+def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str, progress: Callable[[str], None] | None = None) -> dict:
+    """Every part of ``settings.parts``, as one report; ``progress`` (if given) gets a line before and after each."""
+
+    def say(line: str) -> None:
+        if progress is not None:
+            progress(f"bench: {line}")
+
     device = stylizer.device
     report: dict = {"hardware": hardware_line(device), "versions": _versions()}
+    say(f"on {report['hardware']}")
     with tempfile.TemporaryDirectory(prefix="stylecam-bench-") as folder:
         workdir = Path(folder)
         clip = workdir / "clip.mp4"
+        if settings.input is None:
+            made_size = "x".join(map(str, settings.size or DEFAULT_SIZE))
+            say(f"making a synthetic clip of {settings.frames} frames at {made_size}")
+        else:
+            resized = f", resized to {settings.size[0]}x{settings.size[1]}" if settings.size else ""
+            say(f"copying the first {settings.frames} frames of {settings.input}{resized}")
         frames, rate = prepare_clip(settings, clip)
         first = _first_frame(clip)
         height, width = first.shape[:2]
@@ -243,12 +282,19 @@ def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str) -> d
         }
         report["size"], report["frames"] = f"{width}x{height}", frames
         if "model" in settings.parts:
-            report["model"] = [
-                time_model(stylizer.model, device, backend, precision, (work_h, work_w), settings.batch, settings.repeats)
-                for backend in settings.backends
-                for precision in settings.precisions
-            ]
+            report["model"] = []
+            for backend in settings.backends:
+                for precision in settings.precisions:
+                    say(
+                        f"model, {backend}, {precision} precision, at {work_w}x{work_h} (the processing size of {width}x{height}), "
+                        f"batch {settings.batch}, {settings.repeats} timed call(s) after the first"
+                    )
+                    entry = time_model(stylizer.model, device, backend, precision, (work_h, work_w), settings.batch, settings.repeats)
+                    report["model"].append(entry)
+                    say(_model_line(entry))
         if "file" in settings.parts or "webcam" in settings.parts:
+            chosen = f"{stylizer.backend_name} {stylizer.precision.name}"
+            say(f"first frame, {chosen} at {width}x{height}, batch {settings.batch} (where the back end compiles or tunes)")
             warm = warm_up(stylizer, first, settings.batch)
             report["first_frame"] = {
                 "backend": stylizer.backend.name,
@@ -258,11 +304,16 @@ def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str) -> d
             }
             if stylizer.backend.fell_back:
                 report["first_frame"]["fell_back"] = stylizer.backend.fell_back
+            say(f"first frame: {report['first_frame']['ms']:g} ms on {stylizer.backend.name}")
             if settings.batch > 1 and "webcam" in settings.parts:
                 for _ in range(PAD_SMALLER_BATCHES + 1):  # until single frames (the webcam's) have a compiled graph of their own
                     warm_up(stylizer, first, 1)
         if "file" in settings.parts:
+            say(f"file, {frames} frames at {width}x{height}: the classic loop (fp32, OpenCV), then stylecam's at batch {settings.batch}")
             report["file"] = time_file(clip, workdir, stylizer, style_name, frames, settings.batch)
+            say(_file_line(report["file"]))
         if "webcam" in settings.parts:
+            say(f"webcam, the clip played as a camera at {rate:g} fps (newest frame only), one frame at a time")
             report["webcam"] = time_webcam(clip, stylizer)
+            say(_webcam_line(report["webcam"]))
     return report

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import torch
 
 from stylecam.choices import DEVICES, PRECISIONS  # noqa: F401  (their home; importers of this module find them here too)
-from stylecam.errors import StylecamError
+from stylecam.errors import SettingError
 
 
-class DeviceError(StylecamError):
-    """The requested device is not available."""
+class DeviceError(SettingError):
+    """The requested device is unknown or not available (a StylecamError and a ValueError)."""
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -34,7 +34,13 @@ def pick_device(name: str = "auto") -> torch.device:
 
 
 def configure_cpu_threads(threads: int | None = None) -> None:
-    """``threads`` intra-op threads, or by default one per core this process may use (a container or taskset may allow fewer than os.cpu_count())."""
+    """Set torch's intra-op threads (process-wide): ``threads``, or by default one per core this
+    process may use (a container or taskset may allow fewer than os.cpu_count()).
+
+    The CLI's choice; the API calls it only when asked (``Stylizer.from_style(threads=...)``).
+    """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise SettingError(f"threads must be a whole number of at least 1, got {threads!r}")
     if threads is None:
         try:
             threads = len(os.sched_getaffinity(0))
@@ -58,7 +64,7 @@ def pick_precision(device: torch.device, requested: str = "auto") -> Precision:
     if requested == "auto":
         return Precision(torch.float16 if device.type == "cuda" else torch.float32)
     if requested not in table:
-        raise ValueError(f"unknown precision '{requested}' (choose from {', '.join(PRECISIONS)})")
+        raise SettingError(f"unknown precision {requested!r} (choose from {', '.join(PRECISIONS)})")
     return Precision(table[requested])
 
 

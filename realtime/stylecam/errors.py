@@ -2,7 +2,14 @@
 
 Library code raises subclasses with a message that names the thing and the problem;
 only the CLI turns them into ``stylecam: error: ...`` and exit code 2.
+
+The API's own checks raise subclasses that are also the built-in exception a Python caller
+expects: ``SettingError`` and ``InputError`` are ValueErrors, ``InputTypeError`` a TypeError.
 """
+
+from __future__ import annotations
+
+import os
 
 
 class StylecamError(Exception):
@@ -11,3 +18,34 @@ class StylecamError(Exception):
 
 class OutputError(StylecamError):
     """An output that cannot or must not be written; the message names it and says why."""
+
+
+class SettingError(StylecamError, ValueError):
+    """A setting out of its range or not one of its choices (device, precision, back end, scale, strength, channels...)."""
+
+
+class InputError(StylecamError, ValueError):
+    """An image the network cannot take: no pixels, the wrong number of channels, the wrong dtype or shape."""
+
+
+class InputTypeError(StylecamError, TypeError):
+    """Something that is not an image at all (a list, a path as a str): the message says what is taken."""
+
+
+# What `quiet_native_logs` sets, each only where the user has not set it.
+NATIVE_LOG_SETTINGS = {
+    "OPENCV_LOG_LEVEL": "SILENT",
+    "OPENCV_FFMPEG_LOGLEVEL": "-8",  # AV_LOG_QUIET
+}
+
+
+def quiet_native_logs() -> None:
+    """Silence OpenCV's and its FFmpeg's own warnings (a missing camera, a broken file), which they
+    print straight to stderr around stylecam's one-line message; the CLI's choice, not the library's.
+
+    Environment variables, read when cv2 is first imported: call this before that (first thing in
+    the CLI's ``main()``). A variable the user has set is kept, so setting one shows those warnings.
+    Standard library only, so that ``stylecam --help`` stays quick.
+    """
+    for name, value in NATIVE_LOG_SETTINGS.items():
+        os.environ.setdefault(name, value)

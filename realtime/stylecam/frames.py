@@ -11,29 +11,96 @@ upload, and on CUDA through a reused pinned buffer so the copy is asynchronous.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from stylecam.backends import EagerBackend, choose_precision, make_backend
+from stylecam.choices import BACKENDS, MAX_SCALE
 from stylecam.devices import Precision, configure_cpu_threads, free_memory, pick_device
-from stylecam.errors import StylecamError
+from stylecam.errors import InputError, InputTypeError, SettingError, StylecamError
 from stylecam.model import MIN_SIDE, TransformerNet
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from stylecam.weights import Style
 
 CHANNEL_ORDERS = ("bgr", "rgb")
 
 
+def check_scale(scale: object) -> float:
+    """The processing scale as a float, or a SettingError: a finite number above 0, at most MAX_SCALE."""
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+        raise SettingError(f"scale must be a number above 0 and at most {MAX_SCALE:g}, got {scale!r}")
+    return float(scale)
+
+
+def check_strength(strength: object) -> float:
+    """The style strength as a float, or a SettingError: a number from 0 to 1."""
+    if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0 <= strength <= 1:  # NaN fails too
+        raise SettingError(f"strength must be a number from 0 to 1, got {strength!r}")
+    return float(strength)
+
+
+def check_keep_colors(keep_colors: object) -> bool:
+    if not isinstance(keep_colors, bool | np.bool_):
+        raise SettingError(f"keep_colors must be True or False, got {keep_colors!r}")
+    return bool(keep_colors)
+
+
+def check_image_size(width: int, height: int, batch: int = 1) -> None:
+    """An InputError for what has no pixels to stylize: 0 rows, 0 columns or a batch of none."""
+    if batch == 0:
+        raise InputError(f"a batch of 0 images of {width}x{height} pixels: nothing to stylize")
+    if width == 0 or height == 0:
+        raise InputError(f"an image of {width}x{height} pixels (width x height): nothing to stylize")
+
+
+def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=-1))
+
+
+def pil_to_rgb(image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
+    """A PIL image of any mode -> (H, W, 3) uint8 RGB for the network, and its alpha band (or None).
+
+    - 16-bit and 32-bit integer grey ("I;16", "I;16B", "I;16L", "I"): 0..65535 scaled to 0..255
+      (what a 16-bit PNG or TIFF holds; "I" below 0 or above 65535 is clipped).
+    - floating-point grey ("F"): 0..1 when its largest value is at most 1, else 0..255; clipped,
+      NaN as black.
+    - with alpha ("RGBA", "RGBa", "LA", "La", "PA", "P" with a transparent colour): the colour
+      without the alpha (not composited onto a background), and the alpha returned alongside.
+    - everything else ("1", "L", "P", "CMYK", "YCbCr", "HSV", ...): Pillow's conversion to RGB.
+    """
+    mode = image.mode
+    if mode.startswith("I;16") or mode == "I":
+        values = np.asarray(image).astype(np.float64)
+        return _gray_to_rgb(np.rint(np.clip(values, 0, 65535) * (255 / 65535)).astype(np.uint8)), None
+    if mode == "F":
+        values = np.nan_to_num(np.asarray(image).astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        top = 1.0 if values.size == 0 or values.max() <= 1.0 else 255.0
+        return _gray_to_rgb(np.rint(np.clip(values, 0, top) * (255 / top)).astype(np.uint8)), None
+    has_alpha = mode in ("RGBA", "RGBa", "LA", "La", "PA") or (mode == "P" and "transparency" in image.info)
+    try:
+        if has_alpha:
+            rgba = image.convert("RGBA")
+            return np.asarray(rgba)[..., :3].copy(), rgba.getchannel("A")
+        return np.asarray(image.convert("RGB")), None
+    except (ValueError, OSError) as error:
+        raise InputError(f"a PIL image of mode {mode!r} cannot be converted to RGB ({error})") from error
+
+
 def processing_size(height: int, width: int, scale: float) -> tuple[int, int]:
     """The size the network sees at ``scale``: never below its minimum, aspect kept."""
     if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+        raise SettingError(f"scale must be positive, got {scale}")
+    if height <= 0 or width <= 0:
+        raise InputError(f"an image of {width}x{height} pixels (width x height): nothing to stylize")
     short = min(height, width)
     floor = MIN_SIDE / short  # lowest scale the network accepts for this frame
     scale = max(scale, floor)
@@ -104,7 +171,7 @@ class Stylizer:
     ):
         self.device = device
         self.precision = precision
-        self.scale = scale
+        self.scale = scale  # validated: see the property
         self.style = style  # what was loaded, when built from a style file: name, credit, metadata
         self.model = model.to(device=device, dtype=precision.dtype).eval()
         self.strength = 1.0  # 1: the style alone; 0: the original frame (see apply_controls)
@@ -129,46 +196,97 @@ class Stylizer:
         strength: float = 1.0,
         keep_colors: bool = False,
         backend: str = "auto",
+        threads: int | None = None,
     ) -> Stylizer:
         """A shipped or installed style by name, or a style file by path, ready to run.
 
         ``device``: auto, cuda, mps or cpu. ``scale``: the processing scale (the style's own by
-        default: it sets the stroke size). ``strength`` (0 to 1) blends with the original;
-        ``keep_colors`` keeps the original's colours. Both can be changed later as attributes.
+        default: it sets the stroke size; above 0, at most stylecam.choices.MAX_SCALE).
+        ``strength`` (0 to 1) blends with the original; ``keep_colors`` keeps the original's
+        colours. All three can be changed later as attributes, checked the same way.
         ``backend``: auto, eager, compile or onnx (see stylecam.backends); with ``precision``
         auto, CUDA runs fp16 when compiled and fp32 when eager (measured faster each way).
-        Raises StylecamError subclasses with a clear message.
+        ``threads``: None (the default) leaves torch's thread count as the caller set it; a
+        number sets it, process-wide (``torch.set_num_threads``), before the back end is built
+        (ONNX Runtime takes the count then). The ``stylecam`` command uses one per core.
+        Raises StylecamError subclasses with a clear message; an invalid setting's is also a
+        ValueError (``SettingError``).
         """
         from stylecam.weights import load_style
 
-        loaded, model = load_style(style)
+        if backend not in BACKENDS:
+            raise SettingError(f"unknown back end {backend!r} (choose from {', '.join(BACKENDS)})")
+        if scale is not None:
+            check_scale(scale)
+        strength, keep_colors = check_strength(strength), check_keep_colors(keep_colors)
         where = pick_device(device)
-        if where.type == "cpu":
-            configure_cpu_threads()
+        chosen_precision = choose_precision(where, precision, backend)
+        loaded, model = load_style(style)
+        if threads is not None:
+            configure_cpu_threads(threads)
         scale = loaded.default_scale if scale is None else scale
-        if not (math.isfinite(scale) and scale > 0):
-            raise StylecamError(f"scale must be a positive number, got {scale}")
-        if not 0 <= strength <= 1:
-            raise StylecamError(f"strength must be from 0 to 1, got {strength}")
-        stylizer = cls(model, where, choose_precision(where, precision, backend), scale=scale, style=loaded, backend=backend)
+        stylizer = cls(model, where, chosen_precision, scale=scale, style=loaded, backend=backend)
         stylizer.strength, stylizer.keep_colors = strength, keep_colors
         return stylizer
 
     @property
+    def scale(self) -> float:
+        """The processing scale: the network sees the frame resized by it (above 0, at most MAX_SCALE)."""
+        return self._scale
+
+    @scale.setter
+    def scale(self, value: float) -> None:
+        self._scale = check_scale(value)
+
+    @property
+    def strength(self) -> float:
+        """The blend with the original: 1 the style alone, 0 the original frame (see apply_controls)."""
+        return self._strength
+
+    @strength.setter
+    def strength(self, value: float) -> None:
+        self._strength = check_strength(value)
+
+    @property
+    def keep_colors(self) -> bool:
+        """Brightness and strokes from the style, colour from the original (see apply_controls)."""
+        return self._keep_colors
+
+    @keep_colors.setter
+    def keep_colors(self, value: bool) -> None:
+        self._keep_colors = check_keep_colors(value)
+
+    @property
     def style_name(self) -> str:
         return self.style.name if self.style is not None else "stylized"
+
+    @overload
+    def __call__(self, image: np.ndarray, channels: str = "bgr") -> np.ndarray: ...
+
+    @overload
+    def __call__(self, image: Image.Image, channels: str = "bgr") -> Image.Image: ...
+
+    @overload
+    def __call__(self, image: torch.Tensor, channels: str = "bgr") -> torch.Tensor: ...
 
     def __call__(self, image: Any, channels: str = "bgr") -> Any:
         """Stylize ``image`` and return the same kind, size and layout.
 
         - NumPy uint8 array, (H, W, 3) or (B, H, W, 3): channel order given by ``channels``
           ("bgr", OpenCV's, by default; "rgb" for PIL, imageio, matplotlib).
-        - PIL image: any mode; the result is RGB (RGBA keeps its alpha).
+        - PIL image: any mode, converted as ``pil_to_rgb`` says (16-bit grey scaled from
+          0..65535, "F" from 0..1 or 0..255). The result is RGB, the painting being in colour
+          whatever the input's mode; an input with alpha (RGBA, LA, PA, P with a transparent
+          colour) gives RGBA with its alpha kept.
         - torch tensor, (3, H, W) or (B, 3, H, W), RGB: float in [0, 1] or uint8 in [0, 255],
           on any device; the result has the input's dtype and device.
+
+        An image without pixels, of the wrong shape, dtype or channel count raises InputError
+        (a StylecamError and a ValueError); anything else than these three kinds, InputTypeError
+        (a StylecamError and a TypeError); a wrong ``channels``, SettingError.
         """
         if channels not in CHANNEL_ORDERS:
-            raise ValueError(f"channels must be one of {', '.join(CHANNEL_ORDERS)}, got {channels!r}")
+            raise SettingError(f"channels must be one of {', '.join(CHANNEL_ORDERS)}, got {channels!r}")
         if isinstance(image, np.ndarray):
             return self._call_numpy(image, channels)
         if isinstance(image, torch.Tensor):
@@ -176,11 +294,15 @@ class Stylizer:
         pil = sys.modules.get("PIL.Image")  # PIL is optional: an image of it can only exist if it is imported
         if pil is not None and isinstance(image, pil.Image):
             return self._call_pil(image)
-        raise TypeError(f"expected a NumPy array, a PIL image or a torch tensor, got {type(image).__name__}")
+        raise InputTypeError(f"expected a NumPy array, a PIL image or a torch tensor, got {type(image).__name__}")
 
     def _call_numpy(self, image: np.ndarray, channels: str) -> np.ndarray:
-        if image.dtype != np.uint8 or image.ndim not in (3, 4) or image.shape[-1] != 3:
-            raise ValueError(f"expected a uint8 array of shape (H, W, 3) or (B, H, W, 3), got {image.dtype} {image.shape}")
+        if image.ndim not in (3, 4):
+            raise InputError(f"expected an array of shape (H, W, 3) or (B, H, W, 3), got shape {image.shape}")
+        if image.shape[-1] != 3:
+            raise InputError(f"expected 3 channels, got {image.shape[-1]} (an array of shape (H, W, 3) or (B, H, W, 3), got {image.shape})")
+        if image.dtype != np.uint8:
+            raise InputError(f"expected a uint8 array (0 to 255), got {image.dtype}")
         batch = image[None] if image.ndim == 3 else image
         if channels == "rgb":
             batch = batch[..., ::-1]
@@ -189,23 +311,29 @@ class Stylizer:
             out = np.ascontiguousarray(out[..., ::-1])
         return out[0] if image.ndim == 3 else out
 
-    def _call_pil(self, image: Any) -> Any:
+    def _call_pil(self, image: Image.Image) -> Image.Image:
         from PIL import Image
 
-        rgb = np.asarray(image.convert("RGB"))
-        result = Image.fromarray(self._call_numpy(rgb, "rgb"), mode="RGB")
-        if image.mode in ("RGBA", "LA"):
-            result.putalpha(image.getchannel("A"))
+        check_image_size(*image.size)
+        rgb, alpha = pil_to_rgb(image)
+        result = Image.fromarray(self._call_numpy(rgb, "rgb"))
+        if alpha is not None:
+            result.putalpha(alpha)
         return result
 
     @torch.inference_mode()
     def _call_tensor(self, image: torch.Tensor) -> torch.Tensor:
-        if image.ndim not in (3, 4) or image.shape[-3] != 3:
-            raise ValueError(f"expected a tensor of shape (3, H, W) or (B, 3, H, W), got {tuple(image.shape)}")
+        if image.ndim not in (3, 4):
+            raise InputError(f"expected a tensor of shape (3, H, W) or (B, 3, H, W), got shape {tuple(image.shape)}")
+        if image.shape[-3] != 3:
+            raise InputError(
+                f"expected 3 channels, got {image.shape[-3]} (a tensor of shape (3, H, W) or (B, 3, H, W), got {tuple(image.shape)})"
+            )
         if not (image.dtype == torch.uint8 or image.is_floating_point()):
-            raise ValueError(f"expected a float tensor in [0, 1] or a uint8 tensor, got {image.dtype}")
+            raise InputError(f"expected a float tensor in [0, 1] or a uint8 tensor, got {image.dtype}")
         batch = image[None] if image.ndim == 3 else image
         height, width = batch.shape[-2:]
+        check_image_size(width, height, len(batch))
         self._check_fits(len(batch), height, width)
         x = batch.to(self.device)
         x = x.float().div(255.0) if image.dtype == torch.uint8 else x.float()
@@ -280,8 +408,9 @@ class Stylizer:
     def stylize_batch(self, frames: np.ndarray) -> np.ndarray:
         """(B, H, W, 3) uint8 BGR -> (B, H, W, 3) uint8 BGR, stylized."""
         if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-            raise ValueError(f"expected (B, H, W, 3) uint8 frames, got {frames.shape} {frames.dtype}")
+            raise InputError(f"expected (B, H, W, 3) uint8 frames, got {frames.shape} {frames.dtype}")
         height, width = frames.shape[1:3]
+        check_image_size(width, height, len(frames))
         self._check_fits(len(frames), height, width)
         pixels = self._upload(frames)
         x = pixels.flip(-1).permute(0, 3, 1, 2).float().div(255.0)  # (B, 3, H, W) RGB in [0, 1]

@@ -9,7 +9,9 @@ so ``stylecam train --help`` works on an install without stylecam[train].
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import json
 import signal
 import sys
 import time
@@ -57,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     inputs.add_argument(
         "--preview-photos", nargs="*", type=Path, default=None, help="photos for the exported preview (default: three from --data)"
+    )
+    inputs.add_argument(
+        "--json",
+        action="store_true",
+        help="at the end, one JSON object on stdout: path, name, steps, seconds, workdir, checkpoint, stopped "
+        "(notes and the progress bar are on stderr either way)",
     )
 
     recipe = parser.add_argument_group("recipe")
@@ -247,11 +255,41 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*is deprecated")
 
 
+def note(message: str) -> None:
+    """A line for the person watching: stderr, so stdout holds only results (the --json object)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def stderr_progress_bar(refresh_rate: int):
+    """Lightning's TQDMProgressBar on stderr (it writes to stdout), with the lines printed above it there too."""
+    from pytorch_lightning.callbacks import TQDMProgressBar
+
+    class StderrProgressBar(TQDMProgressBar):
+        # Each init_*_tqdm passes file=sys.stdout, read when it is called: pointed at stderr meanwhile.
+        def init_sanity_tqdm(self):
+            with contextlib.redirect_stdout(sys.stderr):
+                return super().init_sanity_tqdm()
+
+        def init_train_tqdm(self):
+            with contextlib.redirect_stdout(sys.stderr):
+                return super().init_train_tqdm()
+
+        def init_validation_tqdm(self):
+            with contextlib.redirect_stdout(sys.stderr):
+                return super().init_validation_tqdm()
+
+        def print(self, *args, sep: str = " ", **kwargs) -> None:
+            # tqdm.write's default file is sys.stdout (the Throughput lines come here).
+            super().print(*args, sep=sep, **{"file": sys.stderr, **kwargs})
+
+    return StderrProgressBar(refresh_rate=refresh_rate)
+
+
 def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
     import pytorch_lightning as pl
 
     quiet_lightning()
-    from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+    from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
     from stylecam_train.callbacks import AtomicCheckpointIO
@@ -283,7 +321,7 @@ def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
         max_time=timedelta(minutes=args.max_minutes) if args.max_minutes else None,
         log_every_n_steps=args.log_every,
         logger=loggers,
-        callbacks=[checkpoint, TQDMProgressBar(refresh_rate=max(1, min(args.log_every, 10))), *callbacks],
+        callbacks=[checkpoint, stderr_progress_bar(max(1, min(args.log_every, 10))), *callbacks],
         plugins=[AtomicCheckpointIO()],
         default_root_dir=str(workdir),
         enable_model_summary=False,
@@ -296,10 +334,31 @@ def run(args: argparse.Namespace) -> int:
     from stylecam_train import export
 
     if args.export_from is not None:
+        started = time.perf_counter()
         path = export.export_checkpoint(args.export_from, **export.options_from_args(args))
-        print(f"wrote {path}")
+        note(f"wrote {path}")
+        if getattr(args, "json", False):
+            steps = export.checkpoint_record(args.export_from)["steps"]
+            print_result(path, path.stem, steps, time.perf_counter() - started, None, args.export_from)
         return 0
     return train_and_export(args)
+
+
+def print_result(
+    path: Path | None, name: str, steps: int, seconds: float, workdir: Path | None, checkpoint: Path | None, stopped: str | None = None
+) -> None:
+    """--json: the run as one JSON object on stdout. path: the style file (a painter run: its network), None when
+    nothing was exported; seconds: the training's wall time (--export-from: the export's); stopped: why a run ended early."""
+    result = {
+        "path": None if path is None else str(path),
+        "name": name,
+        "steps": steps,
+        "seconds": round(seconds, 1),
+        "workdir": None if workdir is None else str(workdir),
+        "checkpoint": None if checkpoint is None else str(checkpoint),
+        "stopped": stopped,
+    }
+    print(json.dumps(result), flush=True)
 
 
 def train_and_export(args: argparse.Namespace) -> int:
@@ -327,19 +386,21 @@ def train_and_export(args: argparse.Namespace) -> int:
     # As often as the losses are logged, at least every 10 steps: one host sync per check.
     guard = DivergenceGuard(check_every=min(10, max(1, args.log_every)))
     if getattr(args, "whole_network_note", False):
-        print(
-            "stylecam: no painter network installed: training a whole network (as --full does), which takes hours on a CPU", file=sys.stderr
-        )
+        note("stylecam: no painter network installed: training a whole network (as --full does), which takes hours on a CPU")
     stop = GracefulStop()
     trainer = build_trainer(args, workdir, [throughput, previews, guard, stop])
     started = time.perf_counter()
-    # weights_only: a checkpoint is a pickle, and loading one must not be able to run code.
-    trainer.fit(module, datamodule=datamodule, ckpt_path=str(args.resume) if args.resume else None, weights_only=True)
+    # weights_only: a checkpoint is a pickle, and loading one must not be able to run code. Whatever a
+    # callback prints during the run is a note, so it goes to stderr with the progress bar.
+    with contextlib.redirect_stdout(sys.stderr):
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(args.resume) if args.resume else None, weights_only=True)
     # The last step is saved whatever stopped the run (max steps between checkpoints,
     # --max-minutes, Ctrl-C), so --resume and --export-from always see the final weights.
     last = workdir / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(str(last), weights_only=False)  # the whole state, so --resume can continue
-    print(f"training took {(time.perf_counter() - started) / 60:.1f} min wall time; last checkpoint {last}")
+    seconds = time.perf_counter() - started
+    note(f"training took {seconds / 60:.1f} min wall time; last checkpoint {last}")
+    wants_json = getattr(args, "json", False)
     if guard.tripped:
         kept = f"the weights of step {guard.good_step} are in {last}" if guard.good_step is not None else "no good weights were kept"
         raise TrainingDivergedError(
@@ -348,12 +409,15 @@ def train_and_export(args: argparse.Namespace) -> int:
         )
     if stop.signal_number is not None or trainer.interrupted:
         name_of = "terminated" if stop.signal_number == signal.SIGTERM else "interrupted"
-        print(
-            f"stylecam: {name_of} at step {trainer.global_step}, saved; continue with: {resume_command(args, last)}",
-            file=sys.stderr,
-        )
+        note(f"stylecam: {name_of} at step {trainer.global_step}, saved; continue with: {resume_command(args, last)}")
+        if wants_json and trainer.is_global_zero:
+            print_result(None, name, trainer.global_step, seconds, workdir, last, stopped=name_of)
         return 143 if stop.signal_number == signal.SIGTERM else 130
-    if args.no_export or not trainer.is_global_zero:
+    if not trainer.is_global_zero:
+        return 0
+    if args.no_export:
+        if wants_json:
+            print_result(None, name, trainer.global_step, seconds, workdir, last)
         return 0
     if trainer.global_step == 0:  # an untrained network is no style (a time budget spent before the first step)
         raise TrainingInputError(f"no training step was taken, so nothing is exported (the run stopped before its first step; {last})")
@@ -365,7 +429,9 @@ def train_and_export(args: argparse.Namespace) -> int:
         photos=export.preview_photos_from(args, datamodule.images),
         **export.options_from_args(args, name=name),
     )
-    print(f"wrote {path}")
+    note(f"wrote {path}")
+    if wants_json:
+        print_result(path, name, trainer.global_step, seconds, workdir, last)
     return 0
 
 
@@ -409,5 +475,5 @@ def build_datamodule(args: argparse.Namespace, config: TrainConfig):
     )
     datamodule.setup("fit")  # errors about the photo folder now, before the Trainer starts
     if datamodule.skipped_count:
-        print(f"skipped {datamodule.skipped_count} unreadable image(s) in {args.data}")
+        note(f"skipped {datamodule.skipped_count} unreadable image(s) in {args.data}")
     return datamodule

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -364,5 +365,18 @@ def run(args: argparse.Namespace) -> int:
     path = export_student(
         teacher, teacher_model, result, config, name, args.out, args.overwrite, photos, hardware_description(), init_style
     )
-    print(f"wrote {output_dir(args.out) / path.name}")
+    written = output_dir(args.out) / path.name
+    print(f"wrote {written}", file=sys.stderr)
+    if getattr(args, "json", False):
+        summary = {
+            "path": str(written),
+            "name": name,
+            "teacher": teacher.name,
+            "steps": result.steps,
+            "seconds": round(result.minutes * 60, 1),
+            "loss_before": round(result.loss_before, 5),
+            "loss_after": round(result.loss_after, 5),
+            "student": config.to_dict(),
+        }
+        print(json.dumps(summary))
     return 0

@@ -86,3 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, DistillConfig, groups)
     add_config_arguments(parser, DistillHardware, groups)
     groups["run"].add_argument("--quiet", action="store_true", help="no progress bar")
+    io.add_argument(
+        "--json",
+        action="store_true",
+        help="at the end, one JSON object on stdout: path, name, teacher, steps, seconds, losses and the student's settings "
+        "(notes and the progress bar are on stderr either way)",
+    )

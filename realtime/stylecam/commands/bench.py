@@ -1,5 +1,8 @@
 """`stylecam bench`: speed as JSON, the network by back end, a file end to end, the webcam loop.
 
+Before each part a line on stderr says what it times, and after it another its result; the JSON
+report is one object on stdout at the end.
+
 The training step's speed is the recipe's `stylecam bench-train`.
 """
 
@@ -7,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from stylecam.argtypes import frame_size, name_list, positive_int
@@ -81,5 +85,7 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         parts=list(dict.fromkeys(args.parts)),
     )
-    print(json.dumps(run_bench(settings, stylizer, style.name), indent=2))
+    # What each part times and its result, on stderr as it goes; the report alone on stdout at the end.
+    report = run_bench(settings, stylizer, style.name, progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps(report, indent=2))
     return 0

@@ -111,7 +111,9 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(summary))
     else:
-        print(f"wrote {output}: style {style.name}, {size / 1e6:.1f} MB, {written.exporter} exporter, opset {written.opset}")
+        print(
+            f"wrote {output}: style {style.name}, {size / 1e6:.1f} MB, {written.exporter} exporter, opset {written.opset}", file=sys.stderr
+        )
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--default-scale", type=scale, default=1.0, help="processing scale the style suggests to the runtime (default: %(default)s)"
     )
+    parser.add_argument("--json", action="store_true", help="print one JSON object (path, name, source, note) instead of the path alone")
     credit = parser.add_argument_group("style image credit (recorded as unknown where not given)")
     credit.add_argument("--title", help="title of the painting")
     credit.add_argument("--artist")
@@ -48,5 +50,8 @@ def run(args: argparse.Namespace) -> int:
     note = lookup_note(path)
     if note:
         print(f"stylecam: note: {note}", file=sys.stderr)
-    print(path)  # alone on stdout, for scripts
+    if args.json:
+        print(json.dumps({"path": str(path), "name": path.stem, "source": str(args.model), "note": note or None}))
+    else:
+        print(path)  # alone on stdout, for scripts
     return 0
