@@ -48,6 +48,18 @@ def test_video_flicker_and_sheet_read_a_file_whose_name_is_not_utf8(tmp_path, la
     assert (tmp_path / "sheet.png").is_file()
 
 
+def test_image_reads_and_writes_names_that_are_not_utf8(tmp_path, style_file):
+    import cv2
+    import numpy as np
+
+    assert cv2.imwrite(str(tmp_path / "photo.png"), np.full((40, 48, 3), 120, np.uint8))
+    os.rename(tmp_path / "photo.png", tmp_path / f"{LATIN1}.png")
+    out = tmp_path / f"{LATIN1}-out.png"
+    result = stylecam("image", tmp_path / f"{LATIN1}.png", "-o", out, "--style", style_file, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.is_file() and out.stat().st_size > 0
+
+
 def test_webcam_source_whose_name_is_not_utf8_is_one_line_not_a_crash(tmp_path, latin1_clip, style_file):
     result = stylecam("webcam", "--source", latin1_clip, "--style", style_file, "--no-window", "--record", cwd=tmp_path)
     one_line(result, "not UTF-8")
@@ -62,8 +74,9 @@ def test_webcam_source_whose_name_is_not_utf8_is_one_line_not_a_crash(tmp_path, 
         ["sheet", "{fifo}", "-o", "sheet.png"],
         ["bench", "{fifo}", "--parts", "model"],
         ["webcam", "--source", "{fifo}", "--no-window", "--record"],
+        ["image", "{fifo}", "-o", "out.png"],
     ],
-    ids=["video", "flicker", "sheet", "bench", "webcam"],
+    ids=["video", "flicker", "sheet", "bench", "webcam", "image"],
 )
 def test_a_fifo_as_input_is_refused_at_once(tmp_path, style_file, argv):
     fifo = tmp_path / "input.mp4"

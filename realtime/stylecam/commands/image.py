@@ -33,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stylecam.files import check_input_file
     from stylecam.images import IMAGE_SUFFIXES, collect_images
     from stylecam.loops import stylize_images
 
@@ -52,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(path) for path in inputs if not path.exists()]
     if missing:
         raise StylecamError(f"input {missing[0]} does not exist" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    for path in inputs:
+        if not path.is_dir():
+            check_input_file(path)  # a FIFO or a device would block the reader forever
 
     out = None if to_stdout else Path(args.output)
     # A file when -o ends in an image suffix (and is not an existing folder), or is -; a folder otherwise.
