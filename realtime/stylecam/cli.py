@@ -11,6 +11,7 @@ answer at once. The runtime names none of the recipe's commands: the recipe regi
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -26,6 +27,7 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, what shells report for a terminated process
 
 
+@functools.cache  # both passes of parse() ask; the installed metadata is scanned once
 def registered_commands() -> dict[str, EntryPoint]:
     """name -> entry point of every installed command, in alphabetical order (as the metadata lists them)."""
     found = {point.name: point for point in entry_points(group=REGISTRY)}

@@ -33,7 +33,7 @@ from stylecam.choices import DEFAULT_STYLE  # noqa: F401  (their home; importers
 from stylecam.errors import StylecamError
 from stylecam.files import PICKLE_MAGIC, atomic_write
 from stylecam.model import ARCHITECTURE, DEFAULT_BLOCKS, DEFAULT_EDGE_KERNEL, TransformerNet, mix_codes
-from stylecam.text import printable  # noqa: F401  (commands import it from here too)
+from stylecam.text import printable
 
 SUFFIX = ".safetensors"
 METADATA_KEY = "stylecam"

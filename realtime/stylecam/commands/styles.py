@@ -14,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylecam.weights import DEFAULT_STYLE, StyleError, find_network, installed_styles, printable, read_metadata, weights_dirs
+    from stylecam.text import printable
+    from stylecam.weights import DEFAULT_STYLE, StyleError, find_network, installed_styles, read_metadata, weights_dirs
 
     rows = []
     for path in installed_styles():
