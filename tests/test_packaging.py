@@ -61,3 +61,34 @@ def test_the_registry_names_a_module_with_help_arguments_and_run_for_every_comma
     assert {"video", "image", "webcam", "sheet", "train", "paint", "distill", "bench-train"} <= set(commands)
     for name, module in commands.items():
         assert isinstance(module.HELP, str) and callable(module.add_arguments) and callable(module.run), name
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_only_what_code_reads_and_twine_accepts_both_archives(tmp_path):
+    pytest.importorskip("build")
+    pytest.importorskip("twine")
+    import shutil
+    import zipfile
+
+    root = Path(__file__).parent.parent
+    source = tmp_path / "source"  # a copy, so that the build leaves the checkout as it was
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(root / name, source / name)
+    for folder in ("realtime", "train", "weights"):
+        shutil.copytree(root / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    dist = tmp_path / "dist"
+    build = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(source)], capture_output=True, text=True
+    )
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    (wheel,) = dist.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    payload = [name for name in names if ".dist-info/" not in name]
+    read_by_code = [name for name in payload if name.endswith((".py", "py.typed", ".safetensors"))]
+    assert payload == read_by_code, sorted(set(payload) - set(read_by_code))  # no previews, no READMEs
+    assert {"stylecam/py.typed", "stylecam_train/py.typed", "stylecam/shipped_styles/starry_night.safetensors"} <= set(names)
+    metadata = zipfile.ZipFile(wheel).read(next(name for name in names if name.endswith("METADATA"))).decode()
+    assert "Classifier: Typing :: Typed" in metadata
+    check = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", *map(str, dist.iterdir())], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
