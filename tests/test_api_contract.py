@@ -90,6 +90,30 @@ def test_from_style_leaves_torch_s_thread_count_as_the_caller_set_it(style_path,
     assert torch.get_num_threads() == 1
 
 
+@pytest.mark.parametrize("backend", ["eager", "auto"])
+def test_the_api_leaves_logging_and_warnings_configuration_alone(style_path, backend):
+    import logging
+    import warnings
+
+    root, library = logging.getLogger(), logging.getLogger("stylecam")
+    before = (list(root.handlers), root.level, list(library.handlers), library.level, library.propagate, warnings.showwarning)
+    before_torch = logging.getLogger("torch.utils.cpp_extension").level
+    Stylizer.from_style(style_path, device="cpu", backend=backend)(np.zeros((20, 30, 3), np.uint8))
+    after = (list(root.handlers), root.level, list(library.handlers), library.level, library.propagate, warnings.showwarning)
+    assert after == before and logging.getLogger("torch.utils.cpp_extension").level == before_torch
+
+
+def test_the_cli_prints_a_library_warning_as_one_line():
+    code = (
+        "import warnings, stylecam.errors as e; e.report_on_stderr(); e.report_on_stderr(); "
+        "warnings.warn('the onnx back end fell back', e.StylecamWarning); "
+        "import logging; logging.getLogger('stylecam.backends').info('openvino measured fastest')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stderr.splitlines() == ["stylecam: warning: the onnx back end fell back", "stylecam: openvino measured fastest"]
+    assert result.stdout == ""
+
+
 def test_from_style_sets_the_thread_count_when_asked(style_path, one_thread):
     Stylizer.from_style(style_path, device="cpu", backend="eager", threads=2)
     assert torch.get_num_threads() == 2

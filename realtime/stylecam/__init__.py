@@ -14,8 +14,10 @@ The Python API::
 training recipe is ``stylecam_train``; importing ``stylecam`` never loads it.
 
 The API leaves the process's settings alone: importing ``stylecam`` sets no environment variable,
-and a Stylizer keeps torch's thread count unless given ``threads``. The ``stylecam`` command makes
-its own choices (quiet OpenCV logs, one thread per core) in its entry point.
+and a Stylizer keeps torch's thread count unless given ``threads``. It reports through
+``warnings`` (``StylecamWarning``) and the ``stylecam`` loggers and configures neither. The
+``stylecam`` command makes its own choices (quiet OpenCV logs, one thread per core, those
+reports as ``stylecam: ...`` lines on stderr) in its entry point.
 """
 
 # Loaded on first use (PEP 562): `stylecam --help` and `import stylecam` stay quick, torch and
@@ -26,6 +28,7 @@ _LAZY = {
     "SettingError": "stylecam.errors",
     "InputError": "stylecam.errors",
     "InputTypeError": "stylecam.errors",
+    "StylecamWarning": "stylecam.errors",
     "Style": "stylecam.weights",
     "StyleMetadata": "stylecam.weights",
     "load_style": "stylecam.weights",

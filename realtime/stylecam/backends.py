@@ -1,19 +1,20 @@
-"""What runs the network: eager PyTorch, torch.compile, or ONNX Runtime; ``auto`` picks by device.
+"""What runs the network: eager PyTorch, torch.compile, ONNX Runtime or OpenVINO; ``auto`` picks.
 
 A back end is a callable: (B, 3, H, W) RGB at the Stylizer's precision on its device -> the
 network's output, same shape. Every back end takes any frame size (the network pads to a
 multiple of 4 and crops back); each records how long its first call took (``first_call_ms``),
 which is what a user waits for before the first frame (compilation included).
 
-``auto`` picks what measured fastest on each kind of device; the figures, with the hardware
-that gave them, are in the README ("Back ends"), and ``stylecam bench`` measures them again:
-- CUDA: compile (fp16), several times faster than eager at 1080p.
-- CPU: onnx when onnx and onnxruntime are installed: as fast as eager on an idle CPU, and much
-  faster while other jobs share the cores, with no compile wait. Otherwise eager.
+``auto``:
+- CUDA: compile (fp16), several times faster than eager at 1080p (README, "Back ends").
+- CPU: whichever of eager, onnx and openvino (those installed) runs this network fastest on
+  this machine, measured once per CPU, thread count and network shape (``fastest_cpu_backend``)
+  and remembered in the cache folder. Which one wins depends on the CPU and on what else runs
+  on it (train/evidence/README.md, "Back ends on the CPU"), so it is measured, not assumed.
 - MPS and anything else: eager.
 
 ``export_style_onnx`` writes a style as a self-contained ONNX graph for other programs
-(`stylecam export`), through the same exporter as the onnx back end's cache.
+(`stylecam export`), through the same exporter as the onnx and openvino back ends' cache.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ import contextlib
 import copy
 import hashlib
 import importlib.util
+import io
+import json
 import logging
 import os
-import sys
+import platform
+import shutil
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -35,7 +40,7 @@ import torch.nn.functional as F
 
 from stylecam.choices import BACKENDS  # noqa: F401  (their home; importers of this module find them here too)
 from stylecam.devices import Precision, pick_precision
-from stylecam.errors import StylecamError
+from stylecam.errors import StylecamError, StylecamWarning
 from stylecam.files import atomic_write
 from stylecam.model import _STRIDE, MIN_SIDE, TransformerNet, pad_to_stride
 
@@ -48,7 +53,9 @@ from stylecam.model import _STRIDE, MIN_SIDE, TransformerNet, pad_to_stride
 # a measurement that shows it pays. On the CPU: inductor's default mode.
 COMPILE_MODE_CUDA = "reduce-overhead"
 PAD_SMALLER_BATCHES = 2  # calls of a smaller batch served by padding before it is compiled on its own
-ONNX_OPSET = 17
+ONNX_OPSET = 17  # the onnx back end's cached graphs (the TorchScript exporter)
+EXPORT_OPSET = 18  # `stylecam export`'s default: the oldest the dynamo exporter writes without converting
+DYNAMO_MIN_OPSET = 18
 
 
 class BackendError(StylecamError):
@@ -67,22 +74,43 @@ def onnxruntime_available() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
+def openvino_available() -> bool:
+    """The openvino back end: OpenVINO converts the network from torch itself (no onnx needed)."""
+    return importlib.util.find_spec("openvino") is not None
+
+
+def cpu_backends() -> list[str]:
+    """The back ends installed for the CPU, eager first."""
+    return ["eager", *(["onnx"] if onnxruntime_available() else []), *(["openvino"] if openvino_available() else [])]
+
+
+def openvino_bf16() -> bool:
+    """Whether OpenVINO runs bf16 on this CPU at full speed (AVX-512 BF16 or AMX)."""
+    import openvino
+
+    return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
 def resolve_backend(name: str, device: torch.device, precision: str | torch.dtype = "auto") -> str:
-    """``auto`` -> the back end that measured fastest on this kind of device (see the module's docstring)."""
+    """The back end ``name`` names, with ``auto`` resolved where it needs no measurement.
+
+    On the CPU at fp32, ``auto`` stays ``auto``: ``make_backend`` measures which is fastest for the
+    network (``fastest_cpu_backend``); when only eager is installed there is nothing to measure.
+    """
     if name not in BACKENDS:
         raise BackendError(f"unknown back end '{name}' (choose from {', '.join(BACKENDS)})")
     if name != "auto":
         return name
     if device.type == "cuda":
         return "compile"
-    if device.type == "cpu" and precision in ("auto", "fp32", torch.float32) and onnxruntime_available():
-        return "onnx"
+    if device.type == "cpu" and precision in ("auto", "fp32", torch.float32) and len(cpu_backends()) > 1:
+        return "auto"
     return "eager"
 
 
 def choose_precision(device: torch.device, requested: str = "auto", backend: str = "auto") -> Precision:
     """``auto`` on CUDA: fp16 with compile, fp32 with eager (eager fp16 measured slower than eager
-    fp32; README, "Back ends"). Elsewhere fp32."""
+    fp32; README, "Back ends"). Elsewhere fp32 (OpenVINO picks bf16 inside on CPUs made for it)."""
     if requested == "auto" and device.type == "cuda":
         chosen = resolve_backend(backend, device)
         return Precision(torch.float16 if chosen == "compile" else torch.float32)
@@ -94,8 +122,7 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _warn(text: str) -> None:
-    print(f"stylecam: warning: {text}", file=sys.stderr)
+logger = logging.getLogger(__name__)
 
 
 class Backend:
@@ -175,9 +202,6 @@ class CompiledBackend(Backend):
     def __init__(self, model: TransformerNet, device: torch.device, compiler: str | object = "inductor"):
         super().__init__(model, device)
         self.cache_folder = persistent_compile_cache()  # set only around the calls that compile (_compile_cache_scope)
-        # Without a CUDA runtime, torch's C++ extension helper logs a warning on every compile:
-        # noise on a CPU-only machine, where it is expected.
-        logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
         self.mode = COMPILE_MODE_CUDA if device.type == "cuda" else None
         self._cudagraphs = compiler == "inductor" and self.mode == "reduce-overhead"
         options = {"mode": self.mode} if compiler == "inductor" and self.mode else {}
@@ -211,7 +235,7 @@ class CompiledBackend(Backend):
         except Exception as error:  # noqa: BLE001 - any compiler failure: the eager network still works
             self._compiled = None
             self.fell_back = _root_cause(error)
-            _warn(f"torch.compile failed ({self.fell_back}); running the network without it")
+            warnings.warn(f"torch.compile failed ({self.fell_back}); running the network without it", StylecamWarning, stacklevel=2)
             return self.model(x[:count])
         # A CUDA graph's output lives in a buffer the next replay overwrites: a copy is the caller's.
         y = y[:count]
@@ -292,6 +316,20 @@ class OnnxExport:
     fallback_reason: str | None = None  # why the dynamo exporter was not used, when it was asked for
 
 
+@contextlib.contextmanager
+def _quiet_loggers(*names: str):
+    """Only errors from these loggers while the block runs; their levels are put back after."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
 def _write_graph(module: torch.nn.Module, path: Path, opset: int, dynamo: bool) -> tuple[str, str | None]:
     """``module`` ((B, 3, H, W) float32 -> the same shape) as an ONNX graph in ``path``, dynamic batch, height and width.
 
@@ -307,6 +345,8 @@ def _write_graph(module: torch.nn.Module, path: Path, opset: int, dynamo: bool) 
         if dynamo:
             if importlib.util.find_spec("onnxscript") is None:
                 reason = "onnxscript is not installed"
+            elif opset < DYNAMO_MIN_OPSET:
+                reason = f"the dynamo exporter writes opset {DYNAMO_MIN_OPSET} and newer"
             else:
                 try:
                     sides = {
@@ -314,7 +354,11 @@ def _write_graph(module: torch.nn.Module, path: Path, opset: int, dynamo: bool) 
                         2: torch.export.Dim("height", min=MIN_SIDE),
                         3: torch.export.Dim("width", min=MIN_SIDE),
                     }
-                    torch.onnx.export(module, (example,), str(path), dynamo=True, external_data=False, dynamic_shapes=(sides,), **names)
+                    # The exporter reports each of its steps (print and logging): not the user's business either.
+                    with contextlib.redirect_stdout(io.StringIO()), _quiet_loggers("torch.onnx", "onnxscript"):
+                        torch.onnx.export(
+                            module, (example,), str(path), dynamo=True, external_data=False, dynamic_shapes=(sides,), verbose=False, **names
+                        )
                     return "dynamo", None
                 except Exception as error:  # noqa: BLE001 - any failure of the new exporter: the TorchScript one still works
                     reason = _root_cause(error)
@@ -346,7 +390,7 @@ def export_onnx(model: TransformerNet, folder: Path | None = None) -> Path:
     return path
 
 
-def export_style_onnx(model: TransformerNet, path: Path, properties: dict[str, str], opset: int = ONNX_OPSET) -> OnnxExport:
+def export_style_onnx(model: TransformerNet, path: Path, properties: dict[str, str], opset: int = EXPORT_OPSET) -> OnnxExport:
     """A self-contained ONNX graph of what stylecam does to a frame at processing scale 1, written atomically to ``path``.
 
     Input ``frames`` and output ``stylized`` as GRAPH_INPUT and GRAPH_OUTPUT say: the padding to
@@ -417,19 +461,178 @@ class OnnxBackend(Backend):
         return torch.from_numpy(y)[..., :height, :width]
 
 
+def export_openvino(model: TransformerNet, folder: Path | None = None) -> Path:
+    """The network's body as an OpenVINO model (IR: .xml and .bin) with dynamic batch, height and
+    width, converted from torch by OpenVINO and cached by the weights; returns the .xml.
+
+    The sides must be multiples of 4 (OpenVinoBackend pads and crops around it, in torch). The
+    pair is written in a folder of its own that is renamed into place, so a reader never finds
+    one half.
+    """
+    import openvino
+
+    root = folder or cache_dir() / "openvino"
+    final = root / f"{weights_key(model)[:32]}-ov{openvino.__version__.split('-')[0]}"
+    xml = final / "network.xml"
+    if xml.is_file() and xml.with_suffix(".bin").is_file():
+        return xml
+    body = _Body(copy.deepcopy(model).to("cpu", torch.float32).eval())
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
+    except OSError as error:
+        raise BackendError(f"the cache folder {root} cannot be written ({error.strerror})") from error
+    try:
+        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+            warnings.simplefilter("ignore")  # torch.jit.trace's deprecation notes, from OpenVINO's converter
+            converted = openvino.convert_model(
+                body, example_input=torch.rand(1, 3, 64, 64), input=[openvino.PartialShape([-1, 3, -1, -1])]
+            )
+        openvino.save_model(converted, str(partial / "network.xml"), compress_to_fp16=False)
+        try:
+            partial.rename(final)
+        except OSError:  # another process put it there first: theirs is the same network
+            if not xml.is_file():
+                raise
+    except Exception as error:
+        raise BackendError(f"OpenVINO cannot convert the network ({_root_cause(error)})") from error
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return xml
+
+
+class OpenVinoBackend(Backend):
+    """OpenVINO on the CPU. The reflection padding to a multiple of 4 and the crop back happen
+    here, in torch, as for the onnx back end. At fp32 the CPU plugin chooses its inference
+    precision itself: bf16 on CPUs with AVX-512 BF16 or AMX, f32 elsewhere; ``--precision bf16``
+    asks for bf16 and is refused on a CPU without it (OpenVINO would emulate it slowly)."""
+
+    name = "openvino"
+
+    def __init__(self, model: TransformerNet, device: torch.device, precision: Precision):
+        super().__init__(model, device)
+        if device.type != "cpu":
+            raise BackendError(f"the openvino back end runs on the CPU, not {device.type} (use --backend compile or eager there)")
+        if precision.dtype not in (torch.float32, torch.bfloat16):
+            raise BackendError(f"the openvino back end runs in fp32 or bf16, not {precision.name}")
+        try:
+            import openvino
+        except ImportError as error:
+            raise BackendError(f"the openvino back end needs OpenVINO ({error}; pip install 'stylecam[cpu]')") from error
+        config: dict[str, object] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": torch.get_num_threads()}
+        if precision.dtype == torch.bfloat16:
+            if not openvino_bf16():
+                raise BackendError("this CPU has no bf16 instructions (AVX-512 BF16 or AMX) for OpenVINO; use --precision fp32")
+            config["INFERENCE_PRECISION_HINT"] = "bf16"
+        started = time.perf_counter()
+        core = openvino.Core()
+        self.path = export_openvino(model)
+        try:
+            compiled = core.compile_model(core.read_model(str(self.path)), "CPU", config)
+        except Exception as error:  # noqa: BLE001 - a damaged cache entry: convert again once
+            shutil.rmtree(self.path.parent, ignore_errors=True)
+            try:
+                self.path = export_openvino(model)
+                compiled = core.compile_model(core.read_model(str(self.path)), "CPU", config)
+            except Exception as again:  # noqa: BLE001
+                raise BackendError(f"OpenVINO cannot compile {self.path} ({_root_cause(again)})") from error
+        self.output = compiled.output(0)
+        self.request = compiled.create_infer_request()
+        self.setup_ms = (time.perf_counter() - started) * 1000
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        padded = pad_to_stride(x.float()).contiguous()
+        result = self.request.infer({0: padded.numpy()})
+        # copy: the request reuses its output buffer on the next call
+        return torch.from_numpy(result[self.output].copy())[..., :height, :width]
+
+
+def _build(name: str, model: TransformerNet, device: torch.device, precision: Precision) -> Backend:
+    if name == "eager":
+        return EagerBackend(model, device)
+    if name == "compile":
+        return CompiledBackend(model, device)
+    if name == "onnx":
+        return OnnxBackend(model, device, precision)
+    if name == "openvino":
+        return OpenVinoBackend(model, device, precision)
+    raise BackendError(f"unknown back end '{name}'")
+
+
+# The auto measurement: a frame of this size (processing size of a 640x480 webcam at a typical
+# scale), MEASURE_CALLS timed calls after a warm-up, the fastest call of each back end counted
+# (the least disturbed by other work).
+MEASURE_SIZE = (240, 320)
+MEASURE_CALLS = 3
+CHOICE_FILE = "cpu-backend-choice.json"
+
+
+def _choice_key(model: TransformerNet, candidates: list[str]) -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), cpu)
+    shape = f"width {model.width}, {model.blocks} blocks, edges {model.edge_kernel}"
+    return f"{cpu} | {torch.get_num_threads()} threads | torch {torch.__version__} | {shape} | {'/'.join(candidates)}"
+
+
+def _time_backend(backend: Backend, calls: int = MEASURE_CALLS) -> float:
+    x = torch.rand(1, 3, *MEASURE_SIZE)
+    with torch.inference_mode():
+        backend(x)  # the first call warms up (allocations, kernel choices)
+        best = float("inf")
+        for _ in range(calls):
+            started = time.perf_counter()
+            backend(x)
+            best = min(best, time.perf_counter() - started)
+    return best
+
+
+def fastest_cpu_backend(model: TransformerNet, device: torch.device, precision: Precision) -> Backend:
+    """The installed CPU back end that runs ``model`` fastest here, measured once and remembered.
+
+    The choice is kept in the cache folder per CPU model, thread count, torch version, network
+    shape and set of installed back ends; delete the file (its path is logged) to measure again.
+    A back end that fails to start is left out with a warning.
+    """
+    candidates = cpu_backends()
+    key = _choice_key(model, candidates)
+    choice_path = cache_dir() / CHOICE_FILE
+    try:
+        remembered = json.loads(choice_path.read_text())
+        if not isinstance(remembered, dict):
+            remembered = {}
+    except (OSError, ValueError):
+        remembered = {}
+    known = remembered.get(key)
+    if isinstance(known, dict) and known.get("backend") in candidates:
+        try:
+            return _build(known["backend"], model, device, precision)
+        except BackendError as error:
+            warnings.warn(f"{error}; measuring the other back ends", StylecamWarning, stacklevel=2)
+    built: dict[str, Backend] = {}
+    seconds: dict[str, float] = {}
+    for name in candidates:
+        try:
+            built[name] = _build(name, model, device, precision)
+            seconds[name] = _time_backend(built[name])
+        except BackendError as error:
+            warnings.warn(f"{error}; --backend auto leaves {name} out", StylecamWarning, stacklevel=2)
+            built.pop(name, None)
+    fastest = min(seconds, key=seconds.__getitem__)
+    remembered[key] = {"backend": fastest, "ms": {name: round(value * 1000, 1) for name, value in seconds.items()}}
+    with contextlib.suppress(OSError):  # a read-only cache folder: measured again next time
+        choice_path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(choice_path) as partial:
+            partial.write_text(json.dumps(remembered, indent=1))
+    logger.info("--backend auto: %s measured fastest here (%s ms a %dx%d frame); kept in %s", fastest,
+                ", ".join(f"{name} {value * 1000:.0f}" for name, value in seconds.items()), MEASURE_SIZE[1], MEASURE_SIZE[0], choice_path)
+    return built[fastest]
+
+
 def make_backend(name: str, model: TransformerNet, device: torch.device, precision: Precision) -> Backend:
     """The back end ``name`` for ``model`` (already on ``device`` at ``precision``); ``auto`` resolved here."""
     chosen = resolve_backend(name, device, precision.dtype)
-    if chosen == "eager":
-        return EagerBackend(model, device)
-    if chosen == "compile":
-        return CompiledBackend(model, device)
-    try:
-        return OnnxBackend(model, device, precision)
-    except BackendError as error:
-        if name != "auto":
-            raise
-        _warn(f"{error}; running the network with PyTorch instead")
-        backend = EagerBackend(model, device)
-        backend.fell_back = str(error)
-        return backend
+    if chosen == "auto":
+        return fastest_cpu_backend(model, device, precision)
+    return _build(chosen, model, device, precision)

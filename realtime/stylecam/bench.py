@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import torch
 
-from stylecam.backends import PAD_SMALLER_BATCHES, choose_precision, make_backend, onnxruntime_available, resolve_backend, synchronize
+from stylecam.backends import PAD_SMALLER_BATCHES, choose_precision, cpu_backends, make_backend, synchronize
 from stylecam.capture import LiveSource, SourceError, VideoFile, probe_video_file
 from stylecam.devices import hardware_line
 from stylecam.errors import StylecamError
@@ -51,7 +51,9 @@ class BenchSettings:
 
 def default_backends(device: torch.device) -> list[str]:
     """Every back end that can run on device."""
-    return ["eager", "compile", *(["onnx"] if device.type == "cpu" and onnxruntime_available() else [])]
+    if device.type != "cpu":
+        return ["eager", "compile"]
+    return [*cpu_backends(), "compile"]
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:
@@ -277,7 +279,7 @@ def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str, prog
             "processing_size": f"{work_w}x{work_h}",
             "device": str(device),
             "cpu_threads": torch.get_num_threads(),
-            "backend": resolve_backend(stylizer.backend_name, device, stylizer.precision.dtype),
+            "backend": stylizer.backend.name,
             "precision": stylizer.precision.name,
         }
         report["size"], report["frames"] = f"{width}x{height}", frames
@@ -293,7 +295,7 @@ def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str, prog
                     report["model"].append(entry)
                     say(_model_line(entry))
         if "file" in settings.parts or "webcam" in settings.parts:
-            chosen = f"{stylizer.backend_name} {stylizer.precision.name}"
+            chosen = f"{stylizer.backend.name} {stylizer.precision.name}"
             say(f"first frame, {chosen} at {width}x{height}, batch {settings.batch} (where the back end compiles or tunes)")
             warm = warm_up(stylizer, first, settings.batch)
             report["first_frame"] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
-BACKENDS = ("auto", "eager", "compile", "onnx")
+BACKENDS = ("auto", "eager", "compile", "onnx", "openvino")
 DEFAULT_STYLE = "starry_night"
 DEFAULT_WIDTH = 32  # the network's first layer's channels; 64 and 128 follow (the classic network)
 

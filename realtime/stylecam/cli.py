@@ -20,7 +20,7 @@ from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, v
 
 from stylecam.argtypes import EXIT_USAGE, PROG, Parser
 from stylecam.commands.options import add_runtime_options
-from stylecam.errors import StylecamError, quiet_native_logs
+from stylecam.errors import StylecamError, quiet_native_logs, report_on_stderr
 
 REGISTRY = "stylecam.commands"
 EXIT_INTERRUPTED = 130
@@ -134,6 +134,7 @@ def complete() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     quiet_native_logs()  # the CLI's one-line errors: before anything imports cv2
+    report_on_stderr(PROG)
     if "_ARGCOMPLETE" in os.environ:
         complete()
     argv = sys.argv[1:] if argv is None else argv

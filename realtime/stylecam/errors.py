@@ -9,7 +9,10 @@ expects: ``SettingError`` and ``InputError`` are ValueErrors, ``InputTypeError``
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import warnings
 
 
 class StylecamError(Exception):
@@ -32,6 +35,11 @@ class InputTypeError(StylecamError, TypeError):
     """Something that is not an image at all (a list, a path as a str): the message says what is taken."""
 
 
+class StylecamWarning(UserWarning):
+    """Something the user should know that does not stop the work (a back end that fell back, a
+    short file): the library warns with it; the CLI prints it as one ``stylecam: warning:`` line."""
+
+
 # What `quiet_native_logs` sets, each only where the user has not set it.
 NATIVE_LOG_SETTINGS = {
     "OPENCV_LOG_LEVEL": "SILENT",
@@ -49,3 +57,34 @@ def quiet_native_logs() -> None:
     """
     for name, value in NATIVE_LOG_SETTINGS.items():
         os.environ.setdefault(name, value)
+
+
+def report_on_stderr(prog: str = "stylecam") -> None:
+    """The CLI's choice of how the library's reports look: each StylecamWarning as one
+    ``stylecam: warning: ...`` line and the ``stylecam`` loggers' INFO and above as
+    ``stylecam: ...``, on stderr. The library itself only warns and logs (it configures nothing);
+    other libraries' warnings keep Python's own format. Repeated calls change nothing more.
+    """
+    library = logging.getLogger("stylecam")
+    if not any(getattr(handler, "_stylecam_cli", False) for handler in library.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
+        handler._stylecam_cli = True  # type: ignore[attr-defined]
+        library.addHandler(handler)
+        library.setLevel(logging.INFO)
+        library.propagate = False
+    # Without a CUDA runtime, torch's C++ extension helper logs a warning on every compile:
+    # noise on a CPU-only machine, where it is expected.
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+    default = warnings.showwarning
+    if getattr(default, "_stylecam_cli", False):
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, StylecamWarning):
+            print(f"{prog}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    show._stylecam_cli = True  # type: ignore[attr-defined]
+    warnings.showwarning = show

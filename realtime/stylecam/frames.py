@@ -372,7 +372,7 @@ class Stylizer:
 
         Cheap enough for every frame (a few thousand numbers), which is what a morph between two
         styles needs. The eager and compiled back ends read the parameters at each call; an ONNX
-        graph holds its own copy of the weights, so that back end gives way to eager until the
+        or OpenVINO graph holds its own copy of the weights, so those back ends give way to eager until the
         next ``set_model``.
         """
         parameters = dict(self.model.named_parameters())
@@ -381,11 +381,13 @@ class Stylizer:
             raise ValueError(f"not a style code of this network: {unknown[0]}")
         for key, value in code.items():
             parameters[key].copy_(value.to(parameters[key].device, parameters[key].dtype))
-        if self.backend.name == "onnx":
+        if self.backend.name in ("onnx", "openvino"):
             self.backend = EagerBackend(self.model, self.device)
 
     def _upload(self, frames: np.ndarray) -> torch.Tensor:
         # frames: (B, H, W, 3) uint8 BGR on the host -> (B, H, W, 3) uint8 on the device
+        if not frames.flags.writeable:  # np.asarray(PIL image) is read-only, and torch warns on such arrays
+            frames = frames.copy()
         host = torch.from_numpy(np.ascontiguousarray(frames))
         if self.device.type != "cuda":
             return host.to(self.device)
