@@ -176,3 +176,18 @@ def test_an_opset_out_of_range_is_one_line(workdir, style_file, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--opset" in err and "11 to 20" in err
     assert listing(workdir) == []
+
+
+def test_the_modern_exporter_writes_it_quietly_where_onnxscript_is_installed(workdir, style_file, capsys):
+    pytest.importorskip("onnxscript")
+    code, out, err = run_cli("export", style_file, "-o", "d.onnx", "--json", capsys=capsys)
+    assert code == 0, err
+    assert len(out.splitlines()) == 1  # the exporter's own step-by-step report stays off stdout
+    summary = json.loads(out)
+    assert summary["exporter"] == "dynamo" and summary["opset"] == 18
+    assert "[torch.onnx]" not in err and "Traceback" not in err
+    rgb = _random_frames(1, 241, 321)
+    assert _difference(_run_graph(workdir / "d.onnx", rgb), _stylecam(style_file, rgb)) <= ONE_LEVEL
+    code, out, err = run_cli("export", style_file, "-o", "d17.onnx", "--opset", "17", "--json", capsys=capsys)
+    assert code == 0 and json.loads(out)["exporter"] == "torchscript" and json.loads(out)["opset"] == 17
+    assert "opset 18 and newer" in err

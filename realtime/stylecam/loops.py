@@ -13,7 +13,8 @@ import numpy as np
 from tqdm import tqdm
 
 from stylecam.capture import VideoFileSource
-from stylecam.errors import OutputError, StylecamError
+from stylecam.choices import DEFAULT_CRF, DEFAULT_ENCODER_THREADS, DEFAULT_PRESET, MAX_STEADY_STRENGTH
+from stylecam.errors import OutputError, SettingError, StylecamError
 from stylecam.frames import Stylizer
 from stylecam.images import IMAGE_SUFFIXES, file_name_part, fit_long_side
 from stylecam.sinks import EncoderSettings, VideoWriter
@@ -327,14 +328,48 @@ def _output_names(images: list[Path | None], style_name: str) -> list[str]:
 
 # -- the Python API's file loops (``stylecam.stylize_video``, ``stylecam.stylize_folder``) -------
 def stylize_video(
-    stylizer: Stylizer, src: str | os.PathLike[str], dst: str | os.PathLike[str], overwrite: bool = False, progress: bool = True
+    stylizer: Stylizer,
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    overwrite: bool = False,
+    progress: bool = True,
+    *,
+    batch: int | None = None,
+    steady: float | None = None,
+    measure_flicker: bool = False,
+    crf: int = DEFAULT_CRF,
+    preset: str = DEFAULT_PRESET,
+    encoder_threads: int = DEFAULT_ENCODER_THREADS,
 ) -> ConversionReport:
-    """Stylize a video file into ``dst`` (.mp4, .mkv, .mov, .avi): every frame, its timing and its sound kept."""
-    from stylecam.sinks import check_output_file
+    """Stylize a video file into ``dst`` (.mp4, .mov or .mkv, as `stylecam video` writes): every
+    frame, its timing and its sound kept.
+
+    The options of `stylecam video`: ``batch`` frames per network call (default: the device's);
+    ``steady`` a strength from 0 to 0.95 that blends each frame with the previous one along the
+    motion, against flicker (None: off; `--steady` is 0.6); ``measure_flicker`` reports the warping
+    error of the result and of the input; ``crf``, ``preset`` and ``encoder_threads`` are libx264's.
+    """
+    from stylecam.sinks import check_video_output_file
 
     src, dst = Path(src), Path(dst)
-    check_output_file(dst, [src], overwrite)
-    return convert_video(src, dst, stylizer, stylizer.style_name, stylizer.default_batch(), show_progress=progress, overwrite=overwrite)
+    encoder = EncoderSettings(crf=crf, preset=preset, threads=encoder_threads)  # checked before any work
+    if steady is not None and not 0 <= steady <= MAX_STEADY_STRENGTH:
+        raise SettingError(f"steady must be from 0 to {MAX_STEADY_STRENGTH}, got {steady}")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise SettingError(f"batch must be a whole number of at least 1, got {batch!r}")
+    check_video_output_file(dst, [src], overwrite)
+    return convert_video(
+        src,
+        dst,
+        stylizer,
+        stylizer.style_name,
+        batch or stylizer.default_batch(),
+        show_progress=progress,
+        overwrite=overwrite,
+        steady=steady,
+        measure_flicker=measure_flicker,
+        encoder=encoder,
+    )
 
 
 def stylize_folder(

@@ -127,6 +127,13 @@ def check_output_file(out: Path, inputs: list[Path] = (), overwrite: bool = Fals
     check_writable_folder(out.parent if str(out.parent) else Path("."))
 
 
+def check_video_output_file(out: Path, inputs: list[Path] = (), overwrite: bool = False) -> None:
+    """check_output_file for a video: also one of the containers VideoWriter writes (VIDEO_SUFFIXES)."""
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OutputError(f"output {out} must end in {', '.join(VIDEO_SUFFIXES)}")
+    check_output_file(out, inputs, overwrite)
+
+
 def check_writable_folder(folder: Path, create: bool = False) -> None:
     if create and not folder.exists():
         try:

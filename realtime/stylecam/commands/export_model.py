@@ -62,7 +62,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--opset",
         type=opset,
         default=None,
-        help=f"ONNX opset of the graph, {MIN_OPSET} to {MAX_OPSET} (default: the one the onnx back end uses)",
+        help=f"ONNX opset of the graph, {MIN_OPSET} to {MAX_OPSET} (default: 18; below 18 the TorchScript exporter writes it)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import importlib.util
 
-    from stylecam.backends import ONNX_OPSET, BackendError, export_style_onnx
+    from stylecam.backends import EXPORT_OPSET, BackendError, export_style_onnx
     from stylecam.sinks import check_output_file
     from stylecam.weights import load_style
 
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         "stylecam.credit": style.credit_line(),
         "stylecam.version": _version(),
     }
-    written = export_style_onnx(model, output, properties, opset=args.opset or ONNX_OPSET)
+    written = export_style_onnx(model, output, properties, opset=args.opset or EXPORT_OPSET)
     size = output.stat().st_size
     if written.fallback_reason:
         print(
