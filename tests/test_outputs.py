@@ -67,7 +67,7 @@ def test_a_second_run_writing_the_same_new_output_is_refused(workdir, style_file
     first = _start_conversion(workdir, style_file, long_clip)
     _wait_for_partial(workdir, first)
     code, _, err = run_cli("video", video_with_sound, "-o", "out.mp4", "--style", style_file, capsys=capsys)
-    assert_one_line_error(code, err, "out.mp4", "exists")
+    assert_one_line_error(code, err, "out.mp4", "is being written by another stylecam run")
     _, first_err = first.communicate(timeout=300)
     assert first.returncode == 0, first_err
     assert probe(workdir / "out.mp4")["frames"] == 400  # the first run's result, whole
@@ -78,14 +78,14 @@ def test_the_sweep_removes_only_what_dead_processes_left(tmp_path):
     mine = partial_path(output)
     mine.write_bytes(b"in progress")
     dead_pid = _a_dead_pid()
-    stale = tmp_path / f".out.stylecam-{dead_pid}-0123abcd.partial.mp4"
+    stale = tmp_path / f".out.mp4.stylecam-{dead_pid}-0123abcd.partial"
     stale.write_bytes(b"debris")
-    unrelated = tmp_path / ".out.0123abcd.partial.mp4"  # not our naming: never touched
+    unrelated = tmp_path / ".out.mp4.0123abcd.partial"  # not our naming: never touched
     unrelated.write_bytes(b"someone else's")
     assert sweep_stale_partials(tmp_path) == [stale]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, unrelated.name])
     claim_output(output)
-    with pytest.raises(Exception, match="exists"):
+    with pytest.raises(Exception, match="is being written by another stylecam run"):
         claim_output(output)  # a claim is exclusive
 
 

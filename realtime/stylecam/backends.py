@@ -326,7 +326,7 @@ def _quiet_loggers(*names: str):
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
 
 
@@ -485,9 +485,7 @@ def export_openvino(model: TransformerNet, folder: Path | None = None) -> Path:
     try:
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")  # torch.jit.trace's deprecation notes, from OpenVINO's converter
-            converted = openvino.convert_model(
-                body, example_input=torch.rand(1, 3, 64, 64), input=[openvino.PartialShape([-1, 3, -1, -1])]
-            )
+            converted = openvino.convert_model(body, example_input=torch.rand(1, 3, 64, 64), input=[openvino.PartialShape([-1, 3, -1, -1])])
         openvino.save_model(converted, str(partial / "network.xml"), compress_to_fp16=False)
         try:
             partial.rename(final)
@@ -571,7 +569,9 @@ CHOICE_FILE = "cpu-backend-choice.json"
 def _choice_key(model: TransformerNet, candidates: list[str]) -> str:
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), cpu)
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), cpu
+        )
     shape = f"width {model.width}, {model.blocks} blocks, edges {model.edge_kernel}"
     return f"{cpu} | {torch.get_num_threads()} threads | torch {torch.__version__} | {shape} | {'/'.join(candidates)}"
 
@@ -625,8 +625,14 @@ def fastest_cpu_backend(model: TransformerNet, device: torch.device, precision: 
         choice_path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(choice_path) as partial:
             partial.write_text(json.dumps(remembered, indent=1))
-    logger.info("--backend auto: %s measured fastest here (%s ms a %dx%d frame); kept in %s", fastest,
-                ", ".join(f"{name} {value * 1000:.0f}" for name, value in seconds.items()), MEASURE_SIZE[1], MEASURE_SIZE[0], choice_path)
+    logger.debug(
+        "--backend auto: %s measured fastest here (%s ms a %dx%d frame); kept in %s",
+        fastest,
+        ", ".join(f"{name} {value * 1000:.0f}" for name, value in seconds.items()),
+        MEASURE_SIZE[1],
+        MEASURE_SIZE[0],
+        choice_path,
+    )
     return built[fastest]
 
 

@@ -217,8 +217,11 @@ def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.concatenate([left, right], axis=1)
 
 
-def write_image(path: Path, frame: np.ndarray) -> None:
-    """(H, W, 3) uint8 BGR -> an image file, its format from path's suffix; written atomically (stylecam.files)."""
+def write_image(path: Path, frame: np.ndarray, replace: bool = True) -> None:
+    """(H, W, 3) uint8 BGR -> an image file, its format from path's suffix; written atomically (stylecam.files).
+
+    ``replace=False``: refused (OutputExistsError) if the file exists when the write ends, this
+    process's claim on it aside."""
     path = Path(path)
     # imencode instead of imwrite: the format comes from the final suffix, not from the temporary
     # file's, and imwrite cannot open non-ASCII paths on Windows.
@@ -226,7 +229,7 @@ def write_image(path: Path, frame: np.ndarray) -> None:
     if not ok:
         raise OutputError(f"cannot encode an image as {path.suffix}")
     try:
-        with atomic_write(path) as tmp:
+        with atomic_write(path, replace=replace) as tmp:
             tmp.write_bytes(encoded.tobytes())
     except OSError as error:
         raise OutputError(f"cannot write {path} ({error.strerror})") from error

@@ -17,6 +17,8 @@ the training recipe.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,7 @@ from safetensors import SafetensorError, safe_open
 
 from stylecam import weights
 from stylecam.errors import StylecamError
-from stylecam.files import CheckpointError, read_checkpoint
+from stylecam.files import CheckpointError, check_not_taken, output_claim, read_checkpoint
 from stylecam.model import DEFAULT_WIDTH, TransformerNet
 from stylecam.weights import MAX_WIDTH, SUFFIX, StyleImageCredit, StyleMetadata, installed_styles, save_style, shipped_styles_dir
 
@@ -154,10 +156,14 @@ def target_path(name: str, out_dir: Path | None, overwrite: bool) -> Path:
         raise ModelImportError(f"style name '{name}' {weights.STYLE_NAME_RULE} (give another with --name)")
     # Looked up at call time: the user's folder is a setting of stylecam.weights (tests point it elsewhere).
     path = (out_dir if out_dir is not None else weights.USER_STYLES_DIR) / f"{name}{SUFFIX}"
+    check_not_taken(path, overwrite=True)  # another run's claim: refused in those words
     if path.exists() and not overwrite:
         raise ModelImportError(f"style file {path} exists (use --overwrite to replace it)")
     if path.exists() and not path.is_file():
         raise ModelImportError(f"style file {path} exists and is not a file")
+    folder = path.parent
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):  # before the conversion, not after
+        raise ModelImportError(f"style folder {folder} is not writable")
     return path
 
 
@@ -173,7 +179,24 @@ def import_model(
     source = Path(source)
     name = name if name is not None else source.stem
     path = target_path(name, out_dir, overwrite)
-    model = convert(read_state_dict(source), source)
+    state = read_state_dict(source)  # a file that is no checkpoint is refused before any folder is made
+    created = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ModelImportError(f"style folder {path.parent} cannot be created ({error.strerror or error})") from error
+    try:
+        with output_claim(path, overwrite):  # a second import to this name is refused now, not replaced later
+            return _import_to(state, source, name, path, credit, default_scale)
+    except BaseException:
+        for folder in created:  # the folders this run made, if the failure left them empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _import_to(state: dict, source: Path, name: str, path: Path, credit: ImportCredit | None, default_scale: float) -> Path:
+    model = convert(state, source)
     metadata = StyleMetadata(
         style=name,
         width=model.width,

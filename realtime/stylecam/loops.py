@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -15,6 +16,7 @@ from tqdm import tqdm
 from stylecam.capture import VideoFileSource
 from stylecam.choices import DEFAULT_CRF, DEFAULT_ENCODER_THREADS, DEFAULT_PRESET, MAX_STEADY_STRENGTH
 from stylecam.errors import OutputError, SettingError, StylecamError
+from stylecam.files import OutputExistsError, check_not_taken, output_claim, release_claim
 from stylecam.frames import Stylizer
 from stylecam.images import IMAGE_SUFFIXES, file_name_part, fit_long_side
 from stylecam.sinks import EncoderSettings, VideoWriter
@@ -192,21 +194,34 @@ def stylize_images(
     if out is not None and not out_is_file:
         check_writable_folder(out, create=True)
     report = ImageReport(written=[], unreadable=[], skipped_existing=[])
-    for source, target in tqdm(plan, unit="image", desc=style_name, disable=not show_progress, file=sys.stderr):
+    # No bar for one image: it would stand alone at 0% above an error line.
+    for source, target in tqdm(plan, unit="image", desc=style_name, disable=not show_progress or len(plan) < 2, file=sys.stderr):
         if target is not None and not out_is_file and target.exists() and not overwrite:
             report.skipped_existing.append(str(target))
             continue
-        photo = read_photo(sys.stdin.buffer.read() if source is None else source)
-        if photo is None:
-            report.unreadable.append(STDIO if source is None else str(source))
+        try:
+            # Each output is claimed before its photo is painted: a second run writing the same
+            # file is refused (a single output) or skips it (a folder) instead of replacing it later.
+            claim = contextlib.nullcontext() if target is None else output_claim(target, overwrite)
+            with claim:
+                photo = read_photo(sys.stdin.buffer.read() if source is None else source)
+                if photo is None:
+                    report.unreadable.append(STDIO if source is None else str(source))
+                    if target is not None and not overwrite:
+                        release_claim(target)
+                    continue
+                suffix = ".png" if target is None else target.suffix
+                photo = _stylize_photo(photo, stylizer, max_size, keep_alpha=photo_keeps_alpha(suffix))
+                if target is None:
+                    sys.stdout.buffer.write(encode_photo(photo, suffix))
+                    sys.stdout.buffer.flush()
+                else:
+                    write_photo(target, photo)
+        except OutputExistsError:
+            if out_is_file:
+                raise
+            report.skipped_existing.append(str(target))
             continue
-        suffix = ".png" if target is None else target.suffix
-        photo = _stylize_photo(photo, stylizer, max_size, keep_alpha=photo_keeps_alpha(suffix))
-        if target is None:
-            sys.stdout.buffer.write(encode_photo(photo, suffix))
-            sys.stdout.buffer.flush()
-        else:
-            write_photo(target, photo)
         report.written.append(STDIO if target is None else str(target))
     return report
 
@@ -247,8 +262,8 @@ def plan_images(
         if out is not None:
             if out.is_dir():
                 raise OutputError(f"output {out} is a folder")
-            if out.exists() and not overwrite and not _same_file(out, images[0]):
-                raise OutputError(f"output {out} exists (use --overwrite to replace it)")
+            if not _same_file(out, images[0]):  # the input itself: refused below, in words that say so
+                check_not_taken(out, overwrite)
             check_writable_folder(out.parent if str(out.parent) else Path("."))
     else:
         if out is None:

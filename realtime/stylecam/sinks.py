@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
-import re
 import threading
-import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -22,6 +20,17 @@ import numpy as np
 
 from stylecam.choices import DEFAULT_CRF, DEFAULT_ENCODER_THREADS, DEFAULT_PRESET, X264_PRESETS
 from stylecam.errors import OutputError
+from stylecam.files import (  # noqa: F401 - claim_output and sweep_stale_partials: their users import them from here too
+    DISK_ERRORS,
+    check_not_taken,
+    claim_output,
+    disk_error,
+    live_claim_owner,
+    partial_path,
+    release_claim,
+    remove_stale_claim,
+    sweep_stale_partials,
+)
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")  # what VideoWriter writes
 # Audio codecs an MP4/MOV file can carry as they are; anything else (PCM in an AVI, say)
@@ -29,94 +38,11 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")  # what VideoWriter writes
 _MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "opus", "alac", "flac"}
 
 
-# Temporary files are named .STEM.stylecam-PID-RANDOM.partial.SUFFIX: the PID says which process
-# owns one, so a later run can tell the debris of a killed run (SIGKILL, power loss) from the
-# work of a run still going, and remove only the former.
-_PARTIAL = re.compile(r"^\.(?P<stem>.+)\.stylecam-(?P<pid>\d+)-[0-9a-f]{8}\.partial(?P<suffix>\.[^.]*)?$")
-# An output claimed by a run in progress holds this line until the finished file replaces it.
-_CLAIM = b"stylecam: being written by process "
-
-
-def partial_path(path: Path) -> Path:
-    """A hidden temporary name beside path (same filesystem: the final rename is atomic), owned by this process."""
-    return path.with_name(f".{path.stem}.stylecam-{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{path.suffix}")
-
-
-def _process_alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill would terminate the process there; keep everything
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
-def _claim_owner(path: Path) -> int | None:
-    """The PID written in a claimed output, or None when the file is not a claim."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(len(_CLAIM) + 12)
-    except OSError:
-        return None
-    if not head.startswith(_CLAIM):
-        return None
-    digits = head[len(_CLAIM) :].strip()
-    return int(digits) if digits.isdigit() else None
-
-
-def sweep_stale_partials(folder: Path) -> list[Path]:
-    """Remove the temporary files and output claims that killed stylecam runs left in folder."""
-    removed = []
-    try:
-        entries = list(folder.iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
-        match = _PARTIAL.match(entry.name)
-        if match and not _process_alive(int(match["pid"])):
-            entry.unlink(missing_ok=True)
-            removed.append(entry)
-            output = entry.with_name(f"{match['stem']}{match['suffix'] or ''}")
-            if _claim_owner(output) == int(match["pid"]):
-                output.unlink(missing_ok=True)
-                removed.append(output)
-    return removed
-
-
-def remove_stale_claim(path: Path) -> bool:
-    """Remove path if it is the claim of a process that no longer exists (a run killed before its first frame)."""
-    owner = _claim_owner(path)
-    if owner is None or _process_alive(owner):
-        return False
-    path.unlink(missing_ok=True)
-    return True
-
-
-def claim_output(path: Path) -> None:
-    """Create path exclusively, so a second run writing the same new file is refused, not silently last."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError as error:
-        raise OutputError(f"output {path} exists (use --overwrite to replace it)") from error
-    except OSError as error:
-        raise OutputError(f"output {path} cannot be created ({error.strerror})") from error
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(_CLAIM + str(os.getpid()).encode() + b"\n")
-
-
-def release_claim(path: Path) -> None:
-    """Remove path if it is still this process's claim (a run that failed leaves nothing behind)."""
-    if _claim_owner(path) == os.getpid():
-        path.unlink(missing_ok=True)
-
-
+# The claims, temporary files and sweeping of killed runs' debris are stylecam.files'.
 def check_output_file(out: Path, inputs: list[Path] = (), overwrite: bool = False) -> None:
     """Refuse before any work: writing over an input, an existing file, an unwritable folder."""
     sweep_stale_partials(out.parent if str(out.parent) else Path("."))
-    remove_stale_claim(out)
+    check_not_taken(out, overwrite=True)  # a killed run's claim is swept, another run's refuses
     for source in inputs:
         if out.exists() and source.exists() and out.resolve() == source.resolve():
             raise OutputError(f"output {out} is the input file; choose another name")
@@ -197,6 +123,7 @@ class VideoWriter:
         overwrite: bool = False,
         time_base: Fraction | None = None,
         encoder: EncoderSettings | None = None,
+        claimed: bool = False,
     ):
         self.path = path
         self.fps = fps
@@ -205,12 +132,14 @@ class VideoWriter:
         self.encoder = encoder or EncoderSettings()
         self.frames_written = 0
         sweep_stale_partials(path.parent)
-        remove_stale_claim(path)
         # Without overwrite the name is claimed now, atomically: of two runs writing the same
         # new file, the second is refused instead of silently replacing the first's work.
-        self._claimed = not overwrite
-        if self._claimed:
-            claim_output(path)
+        # ``claimed``: the caller claimed it already (stylecam.files.claim_new_name); released alike.
+        self._claimed = claimed or not overwrite
+        if not claimed:
+            remove_stale_claim(path)
+            if not overwrite:
+                claim_output(path)
         self._tmp = partial_path(path)
         self._error: BaseException | None = None
         self._queue: queue.Queue[tuple[np.ndarray, float | None] | None] = queue.Queue(maxsize=queue_size)
@@ -220,9 +149,11 @@ class VideoWriter:
             # a run killed before that still leaves a file that names its process.
             self._tmp.touch()
             self._thread.start()
-        except BaseException:  # Ctrl-C or SIGTERM before `with` took over the clean-up: do it here
+        except BaseException as error:  # Ctrl-C or SIGTERM before `with` took over the clean-up: do it here
             self._tmp.unlink(missing_ok=True)
             self._release()
+            if isinstance(error, OSError) and error.errno in DISK_ERRORS:
+                raise disk_error(path, error) from error
             raise
 
     # -- producer side ---------------------------------------------------------------------
@@ -246,7 +177,11 @@ class VideoWriter:
         except BaseException:  # a failed encoder, no frames, or Ctrl-C / SIGTERM while the encoder finishes
             self.abort()
             raise
-        os.replace(self._tmp, self.path)
+        try:
+            os.replace(self._tmp, self.path)
+        except OSError as error:
+            self.abort()
+            raise disk_error(self.path, error) from error
         return self.path
 
     def abort(self) -> None:
@@ -274,8 +209,14 @@ class VideoWriter:
             self.abort()
 
     def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise OutputError(f"writing {self.path} failed ({self._error})")
+        if self._error is None:
+            return
+        error = self._error
+        while not isinstance(error, OSError) and error.__cause__ is not None:  # PyAV wraps FFmpeg's errno
+            error = error.__cause__
+        if isinstance(error, OSError) and error.errno in DISK_ERRORS:
+            raise disk_error(self.path, error) from self._error
+        raise OutputError(f"writing {self.path} failed ({self._error})")
 
     # -- encoder thread ----------------------------------------------------------------------
     def _encode_loop(self) -> None:

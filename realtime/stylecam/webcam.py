@@ -17,6 +17,7 @@ import numpy as np
 from stylecam.capture import LiveSource, SourceError
 from stylecam.choices import KEY_HELP, key_help_text  # noqa: F401  (key_help_text: the overlay and tests)
 from stylecam.errors import StylecamError
+from stylecam.files import claim_new_name
 from stylecam.frames import Stylizer
 from stylecam.images import file_name_part, side_by_side, write_image
 from stylecam.model import mix_codes
@@ -361,8 +362,9 @@ class WebcamApp:
     def _toggle_recording(self) -> None:
         with self._recording_lock:  # reentrant: _stop_recording takes it again
             if self.state.recording is None:
-                path = self.save_dir / f"stylecam-{_timestamp()}.mp4"
-                self.state.recording = VideoWriter(path, fps=None, encoder=self.encoder)
+                # A new name even for two recordings started in one second; never an existing file.
+                path = claim_new_name(self.save_dir, f"stylecam-{_timestamp()}", ".mp4")
+                self.state.recording = VideoWriter(path, fps=None, encoder=self.encoder, claimed=True)
                 self.state.recording_started = time.monotonic()
                 self.state.say(f"recording to {path}")
             else:
@@ -410,7 +412,8 @@ class WebcamApp:
         elif char == "s" and shown is None:
             self.state.say("no frame yet to save")
         elif char == "s":
-            path = self.save_dir / f"stylecam-{_timestamp()}-{file_name_part(self.state.style_names[self.state.style_index])}.png"
+            style_part = file_name_part(self.state.style_names[self.state.style_index])
+            path = claim_new_name(self.save_dir, f"stylecam-{_timestamp()}-{style_part}", ".png")  # two in one second: two files
             write_image(path, shown)
             self.state.saved.append(str(path))
             self.state.say(f"screenshot saved: {path}")

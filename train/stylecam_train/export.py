@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,15 @@ def check_can_write(name: str, out: Path | None, overwrite: bool, folder: Path |
     path = (folder or output_dir(out)) / f"{name}{SUFFIX}"
     if path.exists() and not overwrite:
         raise TrainingInputError(f"style file {path} exists (use --overwrite to replace it)")
+    # Before hours of training, not after: the nearest folder that exists must take new files
+    # (the export creates the missing ones below it).
+    existing = path.parent
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise TrainingInputError(f"the output folder {path.parent} cannot be made: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise TrainingInputError(f"the output folder {existing} is not writable (choose another --out)")
     return path
 
 

@@ -26,6 +26,8 @@ import torch
 from tqdm import tqdm
 
 from stylecam.devices import DeviceError, configure_cpu_threads, free_memory, pick_device
+from stylecam.errors import OutputError
+from stylecam.files import output_claim
 from stylecam.images import fit_long_side, read_image_or_fail, write_image
 from stylecam.sinks import check_output_file
 from stylecam_train.errors import TrainingInputError
@@ -95,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
         print(train_command(args))
         return 0
     check_output_file(args.output, [args.content, args.style], args.overwrite)
+    if not args.overwrite:  # the snapshots of --save-every never replace a file either
+        existing = next((path for path in snapshot_paths(args) if path.exists()), None)
+        if existing is not None:
+            raise OutputError(f"{existing} exists (a --save-every snapshot would replace it; use --overwrite or another -o)")
     photo = fit_long_side(read_image_or_fail(args.content), args.size)
     read_image_or_fail(args.style)  # a clear message before the loss network loads
     try:
@@ -105,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         configure_cpu_threads()
     check_memory(device, *photo.shape[:2])
     torch.manual_seed(args.seed)
-    report = paint(args, photo, device)
+    with output_claim(args.output, args.overwrite):  # a second run painting to this name is refused now, not replaced later
+        report = paint(args, photo, device)
     if args.json:
         print(json.dumps(asdict(report)))
     print(f"wrote {args.output}: {report.steps} steps in {report.seconds:.0f} s on {report.device}", file=sys.stderr)
@@ -165,6 +172,16 @@ def optimise(
     return image.detach(), values
 
 
+def snapshot_path(args: argparse.Namespace, step: int) -> Path:
+    return args.output.with_name(f"{args.output.stem}-step{step}{args.output.suffix}")
+
+
+def snapshot_paths(args: argparse.Namespace) -> list[Path]:
+    """The files --save-every will write (none without it)."""
+    every = args.save_every
+    return [snapshot_path(args, step) for step in range(every, args.steps, every)] if every else []
+
+
 def paint(args: argparse.Namespace, photo_bgr: np.ndarray, device: torch.device) -> PaintReport:
     started = time.perf_counter()
     vgg = load_vgg(args.vgg_weights).to(device)
@@ -178,7 +195,7 @@ def paint(args: argparse.Namespace, photo_bgr: np.ndarray, device: torch.device)
         if losses is not None:
             bar.set_postfix({key: f"{value:.3f}" for key, value in losses.items()})
         if args.save_every and step % args.save_every == 0 and step < args.steps:
-            _write(image, args.output.with_name(f"{args.output.stem}-step{step}{args.output.suffix}"))
+            _write(image, snapshot_path(args, step), replace=args.overwrite)
 
     weights = Weights(style=args.style_weight, content=args.content_weight, tv=args.tv_weight)
     with bar:
@@ -197,6 +214,6 @@ def paint(args: argparse.Namespace, photo_bgr: np.ndarray, device: torch.device)
     )
 
 
-def _write(image: torch.Tensor, path: Path) -> None:
+def _write(image: torch.Tensor, path: Path, replace: bool = True) -> None:
     rgb = image.detach()[0].clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
-    write_image(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    write_image(path, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), replace=replace)

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from stylecam.errors import OutputError
+    from stylecam.files import output_claim
     from stylecam.images import collect_images, write_image
     from stylecam.sheet import build_sheet, read_inputs
     from stylecam.sinks import check_output_file
@@ -61,29 +62,30 @@ def run(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise OutputError(f"output {args.output} must end in .png or .jpg")
     check_output_file(args.output, args.inputs, args.overwrite)
-    if args.styles:
-        refs = [ref.strip() for ref in args.styles.split(",") if ref.strip()]
-    else:
-        refs = [] if args.blend else [p.stem for p in installed_styles()]
-    refs += args.blend
-    if not refs:
-        raise StylecamError("no styles to show (none installed, and --styles is empty)")
-    paths = collect_images(args.inputs)
-    if not paths:
-        raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
-    inputs = [item for path in paths for item in read_inputs(path, args.height, args.at)]
-    by_name = {}
-    for ref in refs:  # every style is loaded and checked before any work
-        style, stylizer = stylizer_for(ref, args)
-        if style.name in by_name:
-            raise StylecamError(f"two of --styles are named '{style.name}'; a sheet needs one column per name")
-        by_name[style.name] = stylizer
+    with output_claim(args.output, args.overwrite):  # a second run writing this sheet is refused now, not replaced later
+        if args.styles:
+            refs = [ref.strip() for ref in args.styles.split(",") if ref.strip()]
+        else:
+            refs = [] if args.blend else [p.stem for p in installed_styles()]
+        refs += args.blend
+        if not refs:
+            raise StylecamError("no styles to show (none installed, and --styles is empty)")
+        paths = collect_images(args.inputs)
+        if not paths:
+            raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
+        inputs = [item for path in paths for item in read_inputs(path, args.height, args.at)]
+        by_name = {}
+        for ref in refs:  # every style is loaded and checked before any work
+            style, stylizer = stylizer_for(ref, args)
+            if style.name in by_name:
+                raise StylecamError(f"two of --styles are named '{style.name}'; a sheet needs one column per name")
+            by_name[style.name] = stylizer
 
-    def progress(items):
-        return tqdm(items, unit="row", desc="sheet", file=sys.stderr, disable=len(items) < 2)
+        def progress(items):
+            return tqdm(items, unit="row", desc="sheet", file=sys.stderr, disable=len(items) < 2)
 
-    sheet = build_sheet(inputs, list(by_name), lambda name, frame: by_name[name].stylize(frame), args.tile_height, progress)
-    write_image(args.output, sheet)
+        sheet = build_sheet(inputs, list(by_name), lambda name, frame: by_name[name].stylize(frame), args.tile_height, progress)
+        write_image(args.output, sheet)
     print(f"wrote {args.output}: {len(inputs)} row(s) x {len(by_name)} style(s), {sheet.shape[1]}x{sheet.shape[0]}", file=sys.stderr)
     if args.json:
         print(
