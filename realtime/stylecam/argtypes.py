@@ -55,14 +55,17 @@ positive_int = bounded(int, 1)
 non_negative_int = bounded(int, 0)
 
 
+MAX_FRAME_SIDE = 8192  # 8K is 7680x4320; a frame this size is already 200 MB of uint8 RGB
+
+
 def frame_size(text: str) -> tuple[int, int]:
-    """WxH, such as 1920x1080."""
+    """WxH, such as 1920x1080, each side from 16 to MAX_FRAME_SIDE."""
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1920x1080, got '{text}'") from error
-    if width < 16 or height < 16:
-        raise argparse.ArgumentTypeError(f"width and height must be at least 16, got {text}")
+    if not (16 <= width <= MAX_FRAME_SIDE and 16 <= height <= MAX_FRAME_SIDE):
+        raise argparse.ArgumentTypeError(f"width and height must be from 16 to {MAX_FRAME_SIDE}, got {text}")
     return width, height
 
 

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import os
 import signal
 import sys
 import time
@@ -83,12 +84,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     hardware = parser.add_argument_group("hardware")
     hardware.add_argument(
-        "--precision", default=None, help="Lightning precision (default: bf16-mixed on a CUDA GPU that supports it, else 32)"
+        "--precision",
+        default=None,
+        choices=TRAIN_PRECISIONS,
+        metavar="PRECISION",
+        help=f"Lightning precision: {', '.join(TRAIN_PRECISIONS)} (default: bf16-mixed on a CUDA GPU that supports it, else 32)",
     )
-    hardware.add_argument("--accelerator", default="auto", help="(default %(default)s)")
-    hardware.add_argument("--devices", default="auto", help="(default %(default)s)")
+    hardware.add_argument(
+        "--accelerator",
+        default="auto",
+        choices=ACCELERATORS,
+        help="where to train (default %(default)s: a CUDA GPU, else Apple's MPS, else the CPU); checked to be present",
+    )
+    hardware.add_argument(
+        "--devices",
+        default="auto",
+        help="how many devices of the accelerator (a number, -1 for all, or GPU ids such as 0,1; "
+        "default %(default)s); on the CPU, processes, at most one per core",
+    )
     hardware.add_argument("--num-nodes", type=bounded(int, 1, 4096), default=1, help="(default %(default)s)")
-    hardware.add_argument("--strategy", default="auto", help="(default %(default)s)")
+    hardware.add_argument(
+        "--strategy", default="auto", help="Lightning strategy: auto, ddp, ddp_spawn, fsdp, ... (those installed; default %(default)s)"
+    )
     hardware.add_argument(
         "--num-workers", type=bounded(int, 0, 256), default=0, help="data loader workers; photos are decoded once, so 0 is usually enough"
     )
@@ -120,6 +137,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     credit.add_argument("--licence")
     credit.add_argument("--credit", help="where the image comes from")
     add_config_arguments(parser, SharedFlags, {"run": run, "credit": credit})
+
+
+# Lightning's precision names (the short aliases it also takes included).
+TRAIN_PRECISIONS = ("32", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64", "64-true")
+ACCELERATORS = ("auto", "cpu", "cuda", "gpu", "mps")
+
+
+def check_hardware(args: argparse.Namespace) -> None:
+    """--accelerator, --devices and --strategy against what this machine has and Lightning offers,
+    in stylecam's words, before anything is built (Lightning's own errors are tracebacks, and too
+    many CPU processes never start)."""
+    import torch
+    from pytorch_lightning.strategies import StrategyRegistry
+
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    accelerator = args.accelerator
+    if accelerator in ("cuda", "gpu") and not cuda and not (accelerator == "gpu" and mps):
+        raise TrainingInputError(f"--accelerator {accelerator}: no CUDA GPU is available here (use --accelerator cpu or auto)")
+    if accelerator == "mps" and not mps:
+        raise TrainingInputError("--accelerator mps: Apple's MPS is not available here (use --accelerator cpu or auto)")
+    kind = "cuda" if accelerator in ("cuda", "gpu") or (accelerator == "auto" and cuda) else "cpu"
+    if accelerator == "mps" or (accelerator in ("auto", "gpu") and not cuda and mps):
+        kind = "mps"
+    available = {"cuda": torch.cuda.device_count() if cuda else 0, "mps": 1, "cpu": os.cpu_count() or 1}[kind]
+    what = {"cuda": "CUDA GPU(s)", "mps": "MPS device", "cpu": "CPU cores (one process each)"}[kind]
+    text = str(args.devices).strip()
+    if text != "auto":
+        parts = [part.strip() for part in text.strip("[]").split(",") if part.strip()]
+        if not parts or not all(part.lstrip("-").isdigit() for part in parts):
+            raise TrainingInputError(f"--devices must be auto, a number, -1 or ids such as 0,1; got '{text}'")
+        numbers = [int(part) for part in parts]
+        if len(numbers) == 1 and "," not in text:
+            count = numbers[0]
+            if count == 0 or count < -1 or count > available:
+                raise TrainingInputError(f"--devices {count}: this machine has {available} {what} (give 1 to {available}, -1 or auto)")
+        elif kind != "cuda" or any(number < 0 or number >= available for number in numbers):
+            raise TrainingInputError(f"--devices {text}: ids name CUDA GPUs, and this machine has {available if kind == 'cuda' else 0}")
+    strategies = {"auto", *StrategyRegistry.available_strategies()}
+    if args.strategy not in strategies:
+        shown = ", ".join(sorted(name for name in strategies if "_" not in name or name.startswith("ddp_")))
+        raise TrainingInputError(f"--strategy {args.strategy} is not a strategy Lightning offers here (for example: {shown})")
 
 
 def default_precision() -> str:
@@ -371,6 +429,7 @@ def train_and_export(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     name = style_name(args, config)
     # Everything that can fail is checked before the Trainer starts, not after an hour of training.
+    check_hardware(args)
     export.check_can_write_run(name, config, args.out, args.overwrite)
     export.check_credits(name, config, export.options_from_args(args)["credit_overrides"])
     for painting in config.style_image:

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from stylecam.files import CheckpointError, read_checkpoint
 from stylecam_train.errors import TrainingInputError
 from stylecam_train.layers import LAYER_INDEX, LAYER_NAMES, check_layers  # noqa: F401  (importers find them here too)
 
@@ -93,17 +94,19 @@ def _features_from_file(path: Path) -> nn.Sequential:
     if not path.is_file():
         raise TrainingInputError(f"VGG weights file {path} does not exist")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several unrelated types for a bad file
-        raise TrainingInputError(f"VGG weights file {path} cannot be loaded ({error})") from error
-    if not isinstance(state, dict):
-        raise TrainingInputError(f"VGG weights file {path} does not hold a state_dict")
+        state = read_checkpoint(path)  # the one loader of .pth files: tensors only, no code runs
+    except CheckpointError as error:
+        raise TrainingInputError(f"VGG weights file {path} {error.problem}") from error
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise TrainingInputError(f"VGG weights file {path} does not hold a state_dict of tensors")
     features = _torchvision_features(None)
-    state = {key: value.float() for key, value in state.items()}  # the shared file is fp16
-    try:
-        features.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        raise TrainingInputError(
-            f"VGG weights file {path} is not a state_dict of torchvision vgg16().features ({str(error).splitlines()[0]})"
-        ) from error
+    expected = features.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    wrong = [key for key in expected if key in state and state[key].shape != expected[key].shape]
+    if missing or unexpected or wrong:
+        found = ", ".join(
+            f"{len(keys)} {what}" for keys, what in ((missing, "missing"), (unexpected, "unexpected"), (wrong, "of another shape")) if keys
+        )
+        raise TrainingInputError(f"VGG weights file {path} is not a state_dict of torchvision vgg16().features (tensors: {found})")
+    features.load_state_dict({key: value.float() for key, value in state.items()}, strict=True)  # the shared file is fp16
     return features

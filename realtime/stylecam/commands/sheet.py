@@ -7,9 +7,13 @@ import json
 import sys
 from pathlib import Path
 
-from stylecam.argtypes import positive_int, seconds_list
+from stylecam.argtypes import MAX_FRAME_SIDE, bounded, seconds_list
 from stylecam.commands.options import add_runtime_options, stylizer_for
 from stylecam.errors import StylecamError
+
+input_height = bounded(int, 16, MAX_FRAME_SIDE)
+tile_height = bounded(int, 16, 2160)  # a 4K screen's rows: one tile per screen at most
+MAX_SHEET_PIXELS = 200_000_000  # 600 MB of RGB: far beyond any screen, still within a small machine's memory
 
 HELP = "contact sheet: your photos or video frames in rows, one column per style"
 
@@ -28,13 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--height",
-        type=positive_int,
+        type=input_height,
         default=720,
         help="each input is resized to this many rows before it is stylized, as a video of that size would be (default: 720)",
     )
     parser.add_argument(
         "--tile-height",
-        type=positive_int,
+        type=tile_height,
         default=240,
         help="rows of each tile in the sheet; equal to --height for 100%% zoom (default: 240)",
     )
@@ -74,6 +78,13 @@ def run(args: argparse.Namespace) -> int:
         if not paths:
             raise StylecamError(f"no images found in {', '.join(map(str, args.inputs))}")
         inputs = [item for path in paths for item in read_inputs(path, args.height, args.at)]
+        widest = max(round(item.frame.shape[1] * args.tile_height / item.frame.shape[0]) for item in inputs)
+        pixels = widest * (len(refs) + 1) * args.tile_height * (len(inputs) + 1)  # the rows, and the title row at most
+        if pixels > MAX_SHEET_PIXELS:
+            raise StylecamError(
+                f"the sheet would be about {pixels / 1e6:.0f} megapixels ({len(inputs)} row(s) x {len(refs) + 1} column(s) of "
+                f"{widest}x{args.tile_height}), more than {MAX_SHEET_PIXELS // 1_000_000}; lower --tile-height or use fewer inputs or styles"
+            )
         by_name = {}
         for ref in refs:  # every style is loaded and checked before any work
             style, stylizer = stylizer_for(ref, args)
