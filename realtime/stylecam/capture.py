@@ -11,6 +11,7 @@ or by time); OpenCV reads cameras and stream URLs, and a file played as a camera
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import stat
@@ -65,6 +66,19 @@ def _stream_info(stream: av.video.stream.VideoStream) -> VideoInfo:
     )
 
 
+def _upright(frame: av.VideoFrame) -> np.ndarray:
+    """BGR pixels as the file says they are to be shown: its display matrix's rotation applied.
+
+    A phone's portrait clip is stored sideways with a rotation of -90 degrees (counter-clockwise,
+    as FFmpeg and PyAV count); players turn it upright, and so does stylecam, so the network
+    paints the picture the right way up and the output (written with no rotation) shows it so.
+    Rotations that are not quarter turns are taken to the nearest one.
+    """
+    pixels = frame.to_ndarray(format="bgr24")
+    quarter_turns = round((frame.rotation or 0) / 90) % 4
+    return np.ascontiguousarray(np.rot90(pixels, quarter_turns)) if quarter_turns else pixels
+
+
 def _frame_time(frame: av.VideoFrame) -> float | None:
     """A decoded frame's presentation time in seconds; None where the file gives none."""
     return float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
@@ -106,9 +120,10 @@ class VideoFile:
                 first = None
             if first is None:
                 raise SourceError(f"input {path} has no video frames (empty, or truncated)")
-            self.first: np.ndarray = first.to_ndarray(format="bgr24")
+            self.first: np.ndarray = _upright(first)
             self.first_time: float | None = _frame_time(first)
-            self.info = _stream_info(self.stream)
+            # The size as shown: a quarter-turned clip's width and height trade places.
+            self.info = dataclasses.replace(_stream_info(self.stream), width=self.first.shape[1], height=self.first.shape[0])
         except BaseException:
             self.container.close()
             raise
@@ -121,7 +136,7 @@ class VideoFile:
         yield self.first, self.first_time
         try:
             for frame in rest:
-                yield frame.to_ndarray(format="bgr24"), _frame_time(frame)
+                yield _upright(frame), _frame_time(frame)
         except av.FFmpegError:
             return  # the caller compares the frames found with the header
 
@@ -156,11 +171,11 @@ class VideoFile:
                 if time >= seconds - 1e-6:
                     if last is None and seek_to is not None and time > seconds + 1e-6:
                         return None  # the first frame after the seek is already past: not where a key frame before was
-                    return frame.to_ndarray(format="bgr24"), time
+                    return _upright(frame), time
                 last, last_time = frame, time
         except av.FFmpegError:
             pass  # a damaged end: the last good frame before it
-        return (last.to_ndarray(format="bgr24"), last_time) if last is not None else None
+        return (_upright(last), last_time) if last is not None else None
 
     def close(self) -> None:
         self.container.close()
