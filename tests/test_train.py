@@ -269,6 +269,29 @@ def test_resume_continues_the_step_count(trained, style_image, tmp_path):
     assert throughput["images"] == (STEPS + 2) * BATCH  # the images of the first run are carried over
 
 
+def test_resume_refuses_another_painting_or_width(trained, style_image, tmp_path):
+    checkpoint = trained / "run" / "checkpoints" / "last.ckpt"
+    other = tmp_path / "another.png"
+    assert cv2.imwrite(str(other), _photo(8, 64, 48))
+    args = train_args(tmp_path, other, trained / "photos", "--resume", str(checkpoint), "--max-steps", str(STEPS + 2))
+    with pytest.raises(TrainingInputError, match="was trained on painting.png, not on what --style-image gives now"):
+        cli.run(args)
+    args = train_args(tmp_path, style_image, trained / "photos", "--resume", str(checkpoint), "--max-steps", str(STEPS + 2), "--width", "8")
+    with pytest.raises(TrainingInputError, match="has --width 4, this run asks for 8"):
+        cli.run(args)
+    assert not (tmp_path / "run").exists()  # refused before the trainer started
+
+
+def test_a_resumed_run_records_the_settings_of_its_earlier_steps(trained, style_image, tmp_path):
+    checkpoint = trained / "run" / "checkpoints" / "last.ckpt"
+    extra = ("--resume", str(checkpoint), "--max-steps", str(STEPS + 2), "--lr", "0.0005", "--crop-size", "24")
+    assert cli.run(train_args(tmp_path, style_image, trained / "photos", *extra, "--overwrite")) == 0
+    metadata = load_style(tmp_path / "weights" / "tiny.safetensors")[0].metadata.training
+    assert metadata["lr"] == 0.0005 and metadata["crop_size"] == 24  # the settings of the last span
+    (span,) = metadata["earlier_spans"]
+    assert span["steps"] == [1, STEPS] and span["settings"]["crop_size"] == 32 and "lr" in span["settings"]
+
+
 def test_export_refuses_to_overwrite_and_needs_credit_for_unknown_paintings(trained, style_image):
     with pytest.raises(TrainingInputError, match="exists.*--overwrite"):
         export.check_can_write("tiny", trained / "weights", overwrite=False)

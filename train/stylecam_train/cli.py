@@ -435,7 +435,8 @@ def train_and_export(args: argparse.Namespace) -> int:
     for painting in config.style_image:
         load_style_image(painting, config.style_size)
     if args.resume is not None:
-        export.read_training_checkpoint(args.resume)  # a clear message for a missing, foreign or unreadable file
+        # A clear message for a missing, foreign or unreadable file, and for one of another task.
+        check_resumable(export.read_training_checkpoint(args.resume), config, args.resume)
     workdir = args.workdir or Path("runs") / name
     pl.seed_everything(config.seed, workers=True, verbose=False)
     datamodule = build_datamodule(args, config)
@@ -492,6 +493,33 @@ def train_and_export(args: argparse.Namespace) -> int:
     if wants_json:
         print_result(path, name, trainer.global_step, seconds, workdir, last)
     return 0
+
+
+# What a checkpoint's weights are: resuming with another of these would train another network
+# under the old one's step count. Everything else (learning rate, weights of the losses, crop,
+# batch) may change between spans; each span's settings are recorded (module.spans).
+RESUME_MUST_MATCH = ("width", "network")
+
+
+def check_resumable(checkpoint: dict, config, path: Path) -> None:
+    """Refuse --resume of a checkpoint trained on other paintings or another architecture."""
+    from stylecam_train.config import TrainConfig
+
+    before = TrainConfig.from_dict(checkpoint["hyper_parameters"]["config"])
+    paintings_before = [Path(painting).name for painting in before.style_image]
+    paintings_now = [Path(painting).name for painting in config.style_image]
+    if paintings_before != paintings_now:
+        shown = ", ".join(paintings_before[:3]) + (f" and {len(paintings_before) - 3} more" if len(paintings_before) > 3 else "")
+        raise TrainingInputError(
+            f"--resume {path} was trained on {shown}, not on what --style-image gives now; resume with the same "
+            "paintings, or start a new run (--init-from takes a finished style's weights)"
+        )
+    for field in RESUME_MUST_MATCH:
+        was, now = getattr(before, field), getattr(config, field)
+        if (Path(was).name if field == "network" and was else was) != (Path(now).name if field == "network" and now else now):
+            raise TrainingInputError(
+                f"--resume {path} has --{field.replace('_', '-')} {was}, this run asks for {now}; they must be the same"
+            )
 
 
 def resume_command(args: argparse.Namespace, checkpoint: Path) -> str:

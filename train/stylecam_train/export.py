@@ -241,6 +241,23 @@ def training_metadata(config: dict[str, Any], steps: int, minutes: float, hardwa
     return training
 
 
+def spans_record(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Earlier spans of steps and the settings they used, their paths cut to file names as in training_metadata."""
+
+    def name_of(value: Any) -> Any:
+        if isinstance(value, list):
+            return [Path(str(item)).name for item in value]
+        return Path(str(value)).name if value and value != RANDOM else value
+
+    return [
+        {
+            "steps": span["steps"],
+            "settings": {key: name_of(value) if key in PATH_SETTINGS else value for key, value in span["settings"].items()},
+        }
+        for span in spans
+    ]
+
+
 def init_record(init_from: str | None) -> dict[str, Any]:
     """A fine-tuned style's earlier training: the steps of the style it started from (and of that one's start)."""
     if not init_from or not Path(init_from).is_file():  # exported elsewhere: the file name and digest remain
@@ -356,6 +373,8 @@ def export_module(
     path = check_can_write(name, out, overwrite)
     credit = style_image_credit(painting_key(name, config.style_image[0]), credit_overrides or {})
     training = training_metadata(config.to_dict(), steps, minutes, hardware)
+    if getattr(module, "spans", None):  # a resumed run whose earlier steps used other settings
+        training["earlier_spans"] = spans_record(module.spans)
     if config.network:  # a code fit is the recipe itself, not a reduced one: no GPU retrain to suggest
         training["note"] = f"style code fitted on the painter network {Path(config.network).stem}, its convolutions frozen"
     elif "note" in training:  # CPU-trained: how to get the full-quality style
@@ -415,6 +434,8 @@ def export_painter(
     network_path = folder / NETWORKS_DIR / f"{name}{SUFFIX}"
     training = training_metadata(config.to_dict(), steps, minutes, hardware)
     training["styles"] = len(config.style_image)
+    if getattr(module, "spans", None):
+        training["earlier_spans"] = spans_record(module.spans)
     if "note" in training:  # CPU-trained: the run that makes the network at the classic settings on a GPU
         training["gpu_command"] = f"stylecam train --style-image PAINTINGS/ --data PHOTOS --name {name} {GPU_SETTINGS} --overwrite"
     painter = copy.deepcopy(module.transformer).to("cpu", torch.float32)

@@ -53,6 +53,27 @@ class StyleTransferModule(pl.LightningModule):
         self._style_layers = list(config.style_layers)
         self._feature_layers = list(dict.fromkeys([*config.style_layers, *config.content_layers]))
         self._grad_norm_average: torch.Tensor | None = None  # running gradient norm, for clipping
+        # The settings of each earlier span of steps of a resumed run, oldest first:
+        # {"steps": [first, last], "settings": {what differed from this run's}}; exported with the style.
+        self.spans: list[dict[str, Any]] = []
+        self._resumed_at = 0
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["stylecam_spans"] = self.spans
+        checkpoint["stylecam_span_start"] = self._resumed_at
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """A resumed run: what the steps so far used becomes a span of its own where it differs from now."""
+        earlier = list(checkpoint.get("stylecam_spans", []))
+        before = checkpoint.get("hyper_parameters", {}).get("config", {})
+        now = self.config.to_dict()
+        steps = int(checkpoint.get("global_step", 0))
+        differed = {key: value for key, value in before.items() if now.get(key) != value}
+        start = int(checkpoint.get("stylecam_span_start", 0))
+        if differed and steps > start:
+            earlier.append({"steps": [start + 1, steps], "settings": differed})
+        self.spans = earlier
+        self._resumed_at = steps if differed else start
 
     @property
     def vgg(self) -> VGGFeatures:
