@@ -164,3 +164,28 @@ def test_video_steady_strength_out_of_range(capsys):
         cli.main(["video", "in.mp4", "-o", "out.mp4", "--steady-strength", "2"])
     lines = capsys.readouterr().err.strip().splitlines()
     assert exit_info.value.code == 2 and len(lines) == 1 and "--steady-strength" in lines[0] and "0.95" in lines[0]
+
+
+def test_flicker_on_a_file_that_ends_early_says_so_and_its_bar_ends_at_100_percent(workdir, style_file, capsys):
+    whole = write_video(workdir / "whole.avi", frames=40, width=64, height=48, audio=None).read_bytes()
+    (workdir / "cut.avi").write_bytes(whole[: len(whole) // 2])  # the header still announces 40 frames
+    code, _, err = run_cli("video", "cut.avi", "-o", "out.mp4", "--style", style_file, "--quiet", capsys=capsys)
+    assert code == 0, err
+    code, out, err = run_cli("flicker", "cut.avi", "out.mp4", "--json", capsys=capsys)
+    assert code == 0, err
+    frames = json.loads(out)["frames"]
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert warnings == [f"stylecam: warning: cut.avi ended after {frames} of the 40 frames its header announces "
+                        "(a truncated or damaged file?); the figures are of the frames found"]  # fmt: skip
+    assert "100%" in err and f"| {frames}/{frames} [" in err  # the bar's last state: all of what was there
+
+
+@pytest.mark.parametrize("command", ["video", "flicker"])
+def test_flow_on_a_10x10_video_works(workdir, style_file, capsys, command):
+    write_video(workdir / "tiny.mp4", frames=6, width=10, height=10)
+    code, _, err = run_cli("video", "tiny.mp4", "-o", "out.mp4", "--style", style_file, "--steady", "--flicker", "--quiet", capsys=capsys)
+    assert code == 0, err  # OpenCV's DIS flow refuses frames under 12 px a side: the flow is found on an enlarged copy
+    if command == "flicker":
+        code, out, err = run_cli("flicker", "tiny.mp4", "out.mp4", "--json", capsys=capsys)
+        assert code == 0, err
+        assert json.loads(out)["pairs"] == 5

@@ -30,6 +30,7 @@ output of another size is compared as if it had the input's size.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -122,6 +123,10 @@ def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
+# OpenCV's DIS refuses frames under 12 pixels a side; smaller ones are enlarged to this for the flow.
+MIN_FLOW_SIDE = 16
+
+
 class FlowEstimator:
     """DIS optical flow both ways between two grayscale frames, and the consistency mask.
 
@@ -132,9 +137,24 @@ class FlowEstimator:
     def __init__(self, preset: int = cv2.DISOPTICAL_FLOW_PRESET_FAST):
         self._dis = cv2.DISOpticalFlow_create(preset)
 
+    def _flows(self, previous_gray: np.ndarray, current_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(backward t -> t-1, forward t-1 -> t); on frames too small for DIS, found on an enlarged copy."""
+        height, width = current_gray.shape
+        factor = MIN_FLOW_SIDE / min(height, width)
+        if factor <= 1:
+            return self._dis.calc(current_gray, previous_gray, None), self._dis.calc(previous_gray, current_gray, None)
+        size = (math.ceil(width * factor), math.ceil(height * factor))
+        previous_big, current_big = (cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR) for frame in (previous_gray, current_gray))
+        flows = []
+        for flow in (self._dis.calc(current_big, previous_big, None), self._dis.calc(previous_big, current_big, None)):
+            small = cv2.resize(flow, (width, height), interpolation=cv2.INTER_AREA)
+            small[..., 0] *= width / size[0]
+            small[..., 1] *= height / size[1]
+            flows.append(small)
+        return flows[0], flows[1]
+
     def motion(self, previous_gray: np.ndarray, current_gray: np.ndarray) -> Motion:
-        backward = self._dis.calc(current_gray, previous_gray, None)  # t -> t-1
-        forward = self._dis.calc(previous_gray, current_gray, None)  # t-1 -> t
+        backward, forward = self._flows(previous_gray, current_gray)
         height, width = current_gray.shape
         xs, ys = _grid(height, width)
         map_x, map_y = xs + backward[..., 0], ys + backward[..., 1]

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from stylecam.argtypes import PROG
+
 HELP = "measure flicker: the warping error of a stylized video, with the motion of its original"
 
 
@@ -30,6 +32,16 @@ def run(args: argparse.Namespace) -> int:
     probe_video_file(args.stylized)
     with tqdm(total=info.frame_count, unit="frame", desc="flicker", disable=args.quiet, file=sys.stderr, dynamic_ncols=True) as bar:
         report = measure_files(args.original, args.stylized, on_frame=bar.update)
+        ended_early = info.frame_count is not None and report.frames < info.frame_count
+        if ended_early:  # the bar ends at 100% of what was there, as video's does
+            bar.total = bar.n
+            bar.refresh()
+    if ended_early:
+        print(
+            f"{PROG}: warning: {args.original} ended after {report.frames} of the {info.frame_count} frames its header "
+            "announces (a truncated or damaged file?); the figures are of the frames found",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(report.as_dict()))
     else:
