@@ -129,8 +129,16 @@ def test_stdin_to_a_file_and_a_folder(workdir, style_file, capsys, monkeypatch):
 def test_stdin_that_is_no_image_is_one_line(workdir, style_file, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"hello")))
     code, _, err = run_cli("image", "-", "-o", "out.png", "--style", style_file, *FAST, capsys=capsys)
-    assert code == 2 and err.splitlines()[-1] == "stylecam: error: 1 file(s) could not be read as images: stdin"
+    assert code == 2 and err.splitlines() == ["stylecam: error: 1 file(s) could not be read as images: stdin"]  # no "wrote 0"
     assert listing(workdir) == []
+
+
+def test_a_folder_of_unreadable_images_is_one_line(workdir, style_file, capsys):
+    (workdir / "bad").mkdir()
+    (workdir / "bad" / "x.png").write_text("not a picture")
+    code, _, err = run_cli("image", "bad", "-o", "out", "--style", style_file, *FAST, capsys=capsys)
+    assert code == 2 and err.splitlines() == ["stylecam: error: 1 file(s) could not be read as images: bad/x.png"]
+    assert not (workdir / "out").exists()  # the folder this run would have filled is not left empty
 
 
 def test_json_with_stdout_output_is_refused(workdir, style_file, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -72,13 +73,18 @@ def run(args: argparse.Namespace) -> int:
     if not images:
         raise StylecamError(f"no images found in {', '.join(args.inputs)}")
     style, stylizer = load_stylizer(args)
+    new_folder = out is not None and not out_is_file and not out.exists()
     report = stylize_images(images, out, stylizer, style.name, args.max_size, args.overwrite, out_is_file=out_is_file)
+    if new_folder and not report.written:  # nothing came of the run: no empty folder left behind
+        with contextlib.suppress(OSError):
+            out.rmdir()
     if args.json:
         print(json.dumps(vars(report)))
     for path in report.skipped_existing:
         print(f"stylecam: skipped {path}: exists (use --overwrite to replace it)", file=sys.stderr)
     where = "stdout" if out is None else str(out)
-    print(f"wrote {len(report.written)} image(s) to {where}", file=sys.stderr)
+    if report.written or not report.unreadable:  # nothing written and an error to come: the error is the one line
+        print(f"wrote {len(report.written)} image(s) to {where}", file=sys.stderr)
     if report.unreadable:
         names = ["stdin" if name == STDIO else name for name in report.unreadable]
         raise StylecamError(f"{len(names)} file(s) could not be read as images: {', '.join(names)}")

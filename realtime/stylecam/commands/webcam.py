@@ -68,11 +68,15 @@ def run(args: argparse.Namespace) -> int:
     check_writable_folder(args.save_dir, create=True)
     # On the CPU, half resolution by default: four times fewer pixels keeps the window live.
     cpu = args.device == "cpu" or (args.device == "auto" and not has_accelerator())
+    asked = args.style
     refs, index, fast = live_styles(args, use_fast=cpu and not args.full)
     # A fast variant runs at its own scale (the one it was distilled for); a full style at 0.5 on the CPU.
     style, stylizer = load_stylizer(args, default_scale=0.5 if cpu and not fast else None)
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(LiveSource(parse_source(args.source), args.width, args.height, fps=args.fps, fourcc=args.fourcc))
+        # Notes only once the camera is open: a refusal is then the one line a failed start prints.
+        if fast:
+            print(f"{PROG}: running {args.style}, the fast variant of {asked}, on the CPU (--full runs the full style)", file=sys.stderr)
         for note in source.granted:
             print(f"{PROG}: note: {note}", file=sys.stderr)
         camera = None
@@ -114,8 +118,6 @@ def live_styles(args: argparse.Namespace, use_fast: bool) -> tuple[list[str], in
 
     installed = [path.stem for path in installed_styles()]  # the style folders, searched once
     chosen = live_style(args.style, use_fast, installed)
-    if chosen != args.style:
-        print(f"{PROG}: running {chosen}, the fast variant of {args.style}, on the CPU (--full runs the full style)", file=sys.stderr)
     refs, index = live_cycle(chosen, use_fast, installed)
     fast = chosen != args.style
     args.style = chosen
