@@ -681,3 +681,41 @@ def test_a_signal_saves_the_current_step_and_says_how_to_resume(tmp_path, style_
     assert result.returncode == 0, result.stderr
     style, _ = load_style(tmp_path / "weights" / "sig.safetensors")
     assert style.metadata.training["steps"] == steps + 2
+
+
+@pytest.mark.slow
+def test_a_run_killed_outright_resumes_from_its_last_checkpoint_to_the_same_step_count(tmp_path, style_image):
+    """SIGKILL gives no chance to save: the run continues from the last periodic checkpoint (written
+    atomically, so never half a file) and ends at the step count asked for, as an uninterrupted run does."""
+    import signal
+    import time
+
+    data = make_photo_folder(tmp_path / "photos")
+    words = [
+        "train", "--style-image", str(style_image), "--data", str(data), "--name", "killed", "--full",
+        "--out", str(tmp_path / "weights"), "--workdir", str(tmp_path / "run"), "--vgg-weights", RANDOM, "--width", "4",
+        "--crop-size", "32", "--style-size", "48", "--batch-size", "2", "--accelerator", "cpu",
+        "--checkpoint-every", "2", "--preview-every", "0", "--title", "T", "--artist", "A", "--licence", "CC0",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stylecam", *words, "--max-steps", "100000"], cwd=tmp_path, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    checkpoint = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not checkpoint.exists():
+        time.sleep(0.2)
+    time.sleep(1.0)  # a few more steps, maybe mid-write of the next checkpoint
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    steps = int(torch.load(checkpoint, map_location="cpu", weights_only=True)["global_step"])
+    assert steps >= 2 and steps % 2 == 0  # a whole periodic checkpoint
+    target = steps + 2
+    resume = [*words, "--max-steps", str(target), "--resume", str(checkpoint)]
+    result = subprocess.run([sys.executable, "-m", "stylecam", *resume], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    style, _ = load_style(tmp_path / "weights" / "killed.safetensors")
+    assert style.metadata.training["steps"] == target
+    assert not list((tmp_path / "run" / "checkpoints").glob("*.partial"))  # the killed run's half checkpoint was swept or never seen

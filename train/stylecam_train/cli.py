@@ -438,6 +438,9 @@ def train_and_export(args: argparse.Namespace) -> int:
         # A clear message for a missing, foreign or unreadable file, and for one of another task.
         check_resumable(export.read_training_checkpoint(args.resume), config, args.resume)
     workdir = args.workdir or Path("runs") / name
+    from stylecam.files import sweep_stale_partials
+
+    sweep_stale_partials(workdir / "checkpoints")  # the half-written checkpoint of a run killed outright
     pl.seed_everything(config.seed, workers=True, verbose=False)
     datamodule = build_datamodule(args, config)
     module = build_module(args, config)
