@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -719,3 +720,55 @@ def test_a_run_killed_outright_resumes_from_its_last_checkpoint_to_the_same_step
     style, _ = load_style(tmp_path / "weights" / "killed.safetensors")
     assert style.metadata.training["steps"] == target
     assert not list((tmp_path / "run" / "checkpoints").glob("*.partial"))  # the killed run's half checkpoint was swept or never seen
+
+
+def _ddp_words(tmp_path: Path, style_image: Path, data: Path, steps: int) -> list[str]:
+    return [
+        "train", "--style-image", str(style_image), "--data", str(data), "--name", "ddp", "--full",
+        "--out", str(tmp_path / "weights"), "--workdir", str(tmp_path / "run"), "--vgg-weights", RANDOM, "--width", "4",
+        "--crop-size", "32", "--style-size", "48", "--batch-size", "1", "--max-steps", str(steps), "--accelerator", "cpu",
+        "--devices", "2", "--strategy", "ddp", "--checkpoint-every", "100000", "--title", "T", "--artist", "A", "--licence", "CC0",
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="two training processes need two cores")
+def test_ddp_on_two_cpu_processes_trains_exports_once_and_exits(tmp_path, style_image):
+    data = make_photo_folder(tmp_path / "photos")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    words = _ddp_words(tmp_path, style_image, data, steps=6)
+    # The preview written on rank 0 alone once asked every rank for the log folder: the run hung there.
+    result = subprocess.run(
+        [sys.executable, "-m", "stylecam", *words, "--json"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    assert summary["steps"] == 6 and summary["path"].endswith("ddp.safetensors")
+    assert sorted(path.name for path in (tmp_path / "weights").iterdir()) == ["README.md", "ddp.png", "ddp.safetensors"]
+    assert result.stderr.count("training took") == 1  # rank 0 speaks for the run
+    assert load_style(tmp_path / "weights" / "ddp.safetensors")[0].metadata.training["steps"] == 6
+
+
+@pytest.mark.slow
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="two training processes need two cores")
+def test_sigterm_stops_ddp_training_on_every_rank_with_143(tmp_path, style_image):
+    import signal
+    import time
+
+    data = make_photo_folder(tmp_path / "photos")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    words = _ddp_words(tmp_path, style_image, data, steps=100000)
+    process = subprocess.Popen([sys.executable, "-m", "stylecam", *words, "--preview-every", "0"], cwd=tmp_path, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not list((tmp_path / "run").glob("logs/version_*/metrics.csv")):
+        time.sleep(0.2)
+    time.sleep(2.0)
+    process.send_signal(signal.SIGTERM)  # to the launching process only, as systemd or `timeout` would
+    try:
+        _, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError("SIGTERM did not stop the DDP run within two minutes") from None
+    assert process.returncode == 143, err[-3000:]
+    assert "stylecam: terminated at step" in err and (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()

@@ -64,7 +64,10 @@ class PreviewGrid(pl.Callback):
             else [pl_module.stylize(self.thumbnails).cpu()]
         )
         grid = make_grid(torch.cat([self.thumbnails, *rows]), nrow=len(self.thumbnails), padding=2)
-        path = Path(trainer.log_dir or trainer.default_root_dir) / "previews" / f"step_{trainer.global_step:07d}.png"
+        # The logger's own folder, not trainer.log_dir: that one is a broadcast under DDP, and this
+        # method runs on rank 0 alone, so the other ranks would never join it (the run hung there).
+        folder = getattr(trainer.logger, "log_dir", None) or trainer.default_root_dir
+        path = Path(folder) / "previews" / f"step_{trainer.global_step:07d}.png"
         save_rgb_png(grid, path)
         self.saved.append(path)
         experiment = getattr(trainer.logger, "experiment", None)
@@ -213,6 +216,12 @@ class GracefulStop(pl.Callback):
 
         for number in self.SIGNALS:
             self._previous[number] = signal.signal(number, request_stop)
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
+        # Under DDP the signal reaches one process (the one a terminal, systemd or `timeout` signals);
+        # every rank must stop at the same step, or the others wait forever in the next all-reduce.
+        if trainer.world_size > 1 and trainer.strategy.reduce_boolean_decision(self.signal_number is not None, all=False):
+            trainer.should_stop = True
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.restore()

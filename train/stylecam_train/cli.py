@@ -462,7 +462,8 @@ def train_and_export(args: argparse.Namespace) -> int:
     last = workdir / "checkpoints" / "last.ckpt"
     trainer.save_checkpoint(str(last), weights_only=False)  # the whole state, so --resume can continue
     seconds = time.perf_counter() - started
-    note(f"training took {seconds / 60:.1f} min wall time; last checkpoint {last}")
+    if trainer.is_global_zero:  # one line, not one per DDP process
+        note(f"training took {seconds / 60:.1f} min wall time; last checkpoint {last}")
     wants_json = getattr(args, "json", False)
     if guard.tripped:
         kept = f"the weights of step {guard.good_step} are in {last}" if guard.good_step is not None else "no good weights were kept"
