@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from conftest import write_video
@@ -75,14 +77,40 @@ def test_webcam_source_whose_name_is_not_utf8_is_one_line_not_a_crash(tmp_path, 
         ["bench", "{fifo}", "--parts", "model"],
         ["webcam", "--source", "{fifo}", "--no-window", "--record"],
         ["image", "{fifo}", "-o", "out.png"],
+        [
+            "train",
+            "--style-image",
+            "{fifo}",
+            "--data",
+            "{photos}",
+            "--name",
+            "f",
+            "--vgg-weights",
+            "random",
+            "--out",
+            "o",
+            "--title",
+            "T",
+            "--artist",
+            "A",
+            "--licence",
+            "CC0",
+        ],
+        ["paint", "{fifo}", "{photo}", "-o", "p.png", "--vgg-weights", "random"],
+        ["paint", "{photo}", "{fifo}", "-o", "p.png", "--vgg-weights", "random"],
     ],
-    ids=["video", "flicker", "sheet", "bench", "webcam", "image"],
+    ids=["video", "flicker", "sheet", "bench", "webcam", "image", "train-painting", "paint-photo", "paint-painting"],
 )
 def test_a_fifo_as_input_is_refused_at_once(tmp_path, style_file, argv):
     fifo = tmp_path / "input.mp4"
     os.mkfifo(fifo)
-    words = [str(fifo) if word == "{fifo}" else word for word in argv]
-    style = [] if argv[0] == "flicker" else ["--style", style_file]  # flicker runs no style
+    others = tmp_path / "others"  # a real photo and photo folder, for the recipe's commands
+    (others / "photos").mkdir(parents=True)
+    for path in (others / "photo.png", others / "photos" / "a.png"):
+        cv2.imwrite(str(path), np.zeros((32, 32, 3), np.uint8))
+    given = {"{fifo}": str(fifo), "{photo}": str(others / "photo.png"), "{photos}": str(others / "photos")}
+    words = [given.get(word, word) for word in argv]
+    style = [] if argv[0] in ("flicker", "train", "paint") else ["--style", style_file]  # these run no installed style
     result = stylecam(*words, *style, cwd=tmp_path, timeout=120)  # a hang fails as a timeout
     one_line(result, "not a regular file")
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["input.mp4"]  # nothing written
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["input.mp4", "others"]  # nothing written

@@ -14,7 +14,9 @@ PyAV nor the capture threads that the video loops bring in.
 from __future__ import annotations
 
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from stylecam.errors import OutputError, StylecamError
-from stylecam.files import atomic_write
+from stylecam.files import atomic_write, check_input_file
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 # Pillow's format for each suffix that write_photo writes; the formats that hold an alpha channel;
@@ -51,8 +53,10 @@ def file_name_part(style_name: str) -> str:
 
 
 def read_image(path: Path) -> np.ndarray | None:
-    """(H, W, 3) uint8 BGR, or None when the file is missing or cannot be decoded."""
+    """(H, W, 3) uint8 BGR, or None when the file is missing, not a regular file or cannot be decoded."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block the read forever
+            return None
         # imdecode instead of imread: imread cannot open non-ASCII paths on Windows.
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError:
@@ -174,7 +178,8 @@ def write_photo(path: Path, photo: Photo) -> None:
 
 
 def read_image_or_fail(path: Path) -> np.ndarray:
-    """read_image, or a StylecamError naming the file."""
+    """read_image, or a StylecamError naming the file (and saying why: missing, a FIFO, undecodable)."""
+    check_input_file(Path(path), "image")
     image = read_image(path)
     if image is None:
         reason = "does not exist" if not Path(path).exists() else "cannot be read as an image"

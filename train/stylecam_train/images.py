@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 import torch
 
+from stylecam.errors import StylecamError
+from stylecam.files import check_input_file
 from stylecam.images import IMAGE_SUFFIXES, find_images, fit_long_side, read_image, resize_to_side
 from stylecam_train.errors import TrainingInputError
 
@@ -57,9 +59,13 @@ def decode_folder(folder: Path, max_side: int | None) -> tuple[list[torch.Tensor
 
 def load_style_image(path: str | Path, style_size: int) -> torch.Tensor:
     """(1, 3, H, W) float RGB in [0, 1], long side style_size (up or down)."""
+    try:
+        check_input_file(Path(path), "style image")  # missing, a folder, a FIFO: said before any read
+    except StylecamError as error:
+        raise TrainingInputError(str(error)) from None
     image = decode_image(Path(path))
     if image is None:
-        raise TrainingInputError(f"style image {path} does not exist or cannot be decoded")
+        raise TrainingInputError(f"style image {path} cannot be decoded as an image")
     # At least 16 = 2**4 pixels a side: VGG16 halves the picture at each of the four poolings
     # before its relu5 layers, which leaves them at least one pixel.
     return resize_to_side(image, style_size, minimum=16)
