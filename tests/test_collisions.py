@@ -274,3 +274,19 @@ def test_a_claim_left_by_a_killed_run_does_not_block_the_next(workdir, style_fil
     code, _, err = run_cli("image", "p.png", "-o", "out.png", "--style", style_file, capsys=capsys)
     assert code == 0, err
     assert cv2.imread("out.png") is not None
+
+
+def test_train_on_a_disk_that_fills_up_keeps_the_checkpoint_and_says_how_to_export_it(workdir, full_disk, capsys):
+    photos = workdir / "photos"
+    photos.mkdir()
+    for index in range(2):
+        _photo(photos / f"p{index}.png", seed=index, size=(64, 64))
+    _photo(workdir / "painting.png", seed=5, size=(64, 64))
+    argv = ["train", "--style-image", "painting.png", "--data", photos, "--name", "mine", "--title", "t", "--artist", "a",
+            "--licence", "CC0", "--credit", "me", "--out", full_disk, "--vgg-weights", RANDOM, "--max-steps", "2",
+            "--crop-size", "32", "--batch-size", "1", "--width", "4", "--style-size", "48", "--full", "--preview-every", "0"]  # fmt: skip
+    code, _, err = run_cli(*argv, capsys=capsys)
+    errors = [line for line in err.splitlines() if line.startswith("stylecam: error:")]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in err, err
+    assert f"cannot write {full_disk / 'mine.safetensors'}: the disk is full" in errors[0] and "--export-from" in errors[0]
+    assert os.listdir(full_disk) == [] and (workdir / "runs" / "mine" / "checkpoints" / "last.ckpt").is_file()

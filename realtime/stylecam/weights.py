@@ -582,5 +582,11 @@ def _write_tensors(state: dict[str, torch.Tensor], path: Path, values: dict[str,
     tensors = {key: value.detach().to("cpu", torch.float32).contiguous() for key, value in state.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp:
-        save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(values, sort_keys=True)})
+        try:
+            save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(values, sort_keys=True)})
+        except SafetensorError as error:  # safetensors reports a full disk as its own error, "... (os error 28)"
+            code = re.search(r"os error (\d+)", str(error))
+            if code is None:
+                raise
+            raise OSError(int(code.group(1)), os.strerror(int(code.group(1)))) from error  # atomic_write words it
         os.chmod(tmp, 0o644)  # a style file is for sharing; the writer may have made it private

@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from stylecam.argtypes import bounded, positive_int
+from stylecam.errors import OutputError
 from stylecam_train.config import TrainConfig
 from stylecam_train.errors import TrainingDivergedError, TrainingInputError
 from stylecam_train.settings import add_config_arguments, max_minutes_setting, scale_setting
@@ -485,14 +486,17 @@ def train_and_export(args: argparse.Namespace) -> int:
         return 0
     if trainer.global_step == 0:  # an untrained network is no style (a time budget spent before the first step)
         raise TrainingInputError(f"no training step was taken, so nothing is exported (the run stopped before its first step; {last})")
-    path = export.export_module(
-        module,
-        steps=trainer.global_step,
-        minutes=throughput.train_seconds / 60,
-        hardware=throughput.hardware,
-        photos=export.preview_photos_from(args, datamodule.images),
-        **export.options_from_args(args, name=name),
-    )
+    try:
+        path = export.export_module(
+            module,
+            steps=trainer.global_step,
+            minutes=throughput.train_seconds / 60,
+            hardware=throughput.hardware,
+            photos=export.preview_photos_from(args, datamodule.images),
+            **export.options_from_args(args, name=name),
+        )
+    except OutputError as error:  # a disk that filled up during training: the work is in the checkpoint
+        raise TrainingInputError(f"{error}; the trained weights are kept in {last}: export them with --export-from {last}") from error
     note(f"wrote {path}")
     if wants_json:
         print_result(path, name, trainer.global_step, seconds, workdir, last)
