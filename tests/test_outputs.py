@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import listing, probe, write_video
-from stylecam.sinks import claim_output, partial_path, sweep_stale_partials
+from stylecam.files import claim_output, partial_path, sweep_stale_partials
 from test_cli import assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX signals")

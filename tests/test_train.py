@@ -645,6 +645,25 @@ def test_a_non_finite_layer_weight_is_refused_in_one_line(style_image):
         tiny_config(style_image, style_layers={"relu1_2": float("nan")})
 
 
+def _start_training(tmp_path: Path, words: list[str], started, seconds: float = 180, stdout=subprocess.DEVNULL) -> subprocess.Popen:
+    """``stylecam`` run with ``words`` in a process of its own, returned once ``started()`` holds (or after ``seconds``)."""
+    import time
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stylecam", *words], cwd=tmp_path, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not started():
+        time.sleep(0.2)
+    return process
+
+
+def _logging_started(tmp_path: Path):
+    """Training has started once Lightning's logger has a file."""
+    return lambda: bool(list((tmp_path / "run").glob("logs/version_*/metrics.csv")))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("signal_name", "exit_code", "word"), [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
 def test_a_signal_saves_the_current_step_and_says_how_to_resume(tmp_path, style_image, signal_name, exit_code, word):
@@ -660,13 +679,8 @@ def test_a_signal_saves_the_current_step_and_says_how_to_resume(tmp_path, style_
         "--checkpoint-every", "100000", "--preview-every", "0", "--title", "T", "--artist", "A", "--licence", "CC0",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stylecam", *words], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process = _start_training(tmp_path, words, _logging_started(tmp_path), seconds=120, stdout=subprocess.PIPE)
     checkpoint = tmp_path / "run" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list((tmp_path / "run").glob("logs/version_*/metrics.csv")):
-        time.sleep(0.2)  # training has started once Lightning's logger has a file
     time.sleep(1.0)
     process.send_signal(getattr(signal, signal_name))
     out, err = process.communicate(timeout=120)
@@ -699,14 +713,8 @@ def test_a_run_killed_outright_resumes_from_its_last_checkpoint_to_the_same_step
         "--checkpoint-every", "2", "--preview-every", "0", "--title", "T", "--artist", "A", "--licence", "CC0",
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stylecam", *words, "--max-steps", "100000"], cwd=tmp_path, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
     checkpoint = tmp_path / "run" / "checkpoints" / "last.ckpt"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and not checkpoint.exists():
-        time.sleep(0.2)
+    process = _start_training(tmp_path, [*words, "--max-steps", "100000"], checkpoint.exists)
     time.sleep(1.0)  # a few more steps, maybe mid-write of the next checkpoint
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
@@ -756,13 +764,8 @@ def test_sigterm_stops_ddp_training_on_every_rank_with_143(tmp_path, style_image
     import time
 
     data = make_photo_folder(tmp_path / "photos")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     words = _ddp_words(tmp_path, style_image, data, steps=100000)
-    process = subprocess.Popen([sys.executable, "-m", "stylecam", *words, "--preview-every", "0"], cwd=tmp_path, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and not list((tmp_path / "run").glob("logs/version_*/metrics.csv")):
-        time.sleep(0.2)
+    process = _start_training(tmp_path, [*words, "--preview-every", "0"], _logging_started(tmp_path))
     time.sleep(2.0)
     process.send_signal(signal.SIGTERM)  # to the launching process only, as systemd or `timeout` would
     try:

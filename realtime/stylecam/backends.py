@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import importlib.util
 import io
@@ -35,6 +36,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -129,6 +131,7 @@ class Backend:
     """Base: times the first call; subclasses run the network in ``_forward``."""
 
     name = "eager"
+    copies_weights = False  # True: runs a copy of the weights made when it was built (a change to the model does not reach it)
 
     def __init__(self, model: TransformerNet, device: torch.device):
         self.model = model
@@ -420,16 +423,37 @@ def export_style_onnx(model: TransformerNet, path: Path, properties: dict[str, s
     return OnnxExport(path=path, exporter=exporter, opset=written, fallback_reason=reason)
 
 
-class OnnxBackend(Backend):
-    """ONNX Runtime on the CPU, fp32. The reflection padding to a multiple of 4 and the crop back
-    happen here, in torch, around a graph exported for any size (see ``export_onnx``)."""
+class _CpuGraphBackend(Backend):
+    """A runtime on the CPU that runs its own copy of the network's body (ONNX Runtime, OpenVINO).
+
+    The reflection padding to a multiple of 4 and the crop back happen here, in torch, around a
+    graph made for any size; ``_run`` takes the padded (B, 3, H, W) float32 array. The graph holds
+    the weights as they were when it was made (``copies_weights``).
+    """
+
+    copies_weights = True
+
+    def __init__(self, model: TransformerNet, device: torch.device):
+        super().__init__(model, device)
+        if device.type != "cpu":
+            raise BackendError(f"the {self.name} back end runs on the CPU, not {device.type} (use --backend compile or eager there)")
+
+    def _run(self, padded: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        padded = pad_to_stride(x.float()).contiguous()
+        return torch.from_numpy(self._run(padded.numpy()))[..., :height, :width]
+
+
+class OnnxBackend(_CpuGraphBackend):
+    """ONNX Runtime on the CPU, fp32, on the graph of ``export_onnx``."""
 
     name = "onnx"
 
     def __init__(self, model: TransformerNet, device: torch.device, precision: Precision):
         super().__init__(model, device)
-        if device.type != "cpu":
-            raise BackendError(f"the onnx back end runs on the CPU, not {device.type} (use --backend compile or eager there)")
         if precision.dtype != torch.float32:
             raise BackendError(f"the onnx back end runs in fp32, not {precision.name} (use --precision fp32 or auto)")
         try:
@@ -454,11 +478,9 @@ class OnnxBackend(Backend):
                 raise BackendError(f"ONNX Runtime cannot load {self.path} ({again})") from error
         self.setup_ms = (time.perf_counter() - started) * 1000
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        height, width = x.shape[-2:]
-        padded = pad_to_stride(x.float()).contiguous()
-        (y,) = self.session.run(None, {"frames": padded.numpy()})
-        return torch.from_numpy(y)[..., :height, :width]
+    def _run(self, padded: np.ndarray) -> np.ndarray:
+        (y,) = self.session.run(None, {"frames": padded})
+        return y
 
 
 def export_openvino(model: TransformerNet, folder: Path | None = None) -> Path:
@@ -499,9 +521,8 @@ def export_openvino(model: TransformerNet, folder: Path | None = None) -> Path:
     return xml
 
 
-class OpenVinoBackend(Backend):
-    """OpenVINO on the CPU. The reflection padding to a multiple of 4 and the crop back happen
-    here, in torch, as for the onnx back end. At fp32 the CPU plugin chooses its inference
+class OpenVinoBackend(_CpuGraphBackend):
+    """OpenVINO on the CPU, on the model of ``export_openvino``. At fp32 the CPU plugin chooses its inference
     precision itself: bf16 on CPUs with AVX-512 BF16 or AMX, f32 elsewhere; ``--precision bf16``
     asks for bf16 and is refused on a CPU without it (OpenVINO would emulate it slowly)."""
 
@@ -509,8 +530,6 @@ class OpenVinoBackend(Backend):
 
     def __init__(self, model: TransformerNet, device: torch.device, precision: Precision):
         super().__init__(model, device)
-        if device.type != "cpu":
-            raise BackendError(f"the openvino back end runs on the CPU, not {device.type} (use --backend compile or eager there)")
         if precision.dtype not in (torch.float32, torch.bfloat16):
             raise BackendError(f"the openvino back end runs in fp32 or bf16, not {precision.name}")
         try:
@@ -538,12 +557,8 @@ class OpenVinoBackend(Backend):
         self.request = compiled.create_infer_request()
         self.setup_ms = (time.perf_counter() - started) * 1000
 
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        height, width = x.shape[-2:]
-        padded = pad_to_stride(x.float()).contiguous()
-        result = self.request.infer({0: padded.numpy()})
-        # copy: the request reuses its output buffer on the next call
-        return torch.from_numpy(result[self.output].copy())[..., :height, :width]
+    def _run(self, padded: np.ndarray) -> np.ndarray:
+        return self.request.infer({0: padded})[self.output].copy()  # copy: the request reuses its output buffer
 
 
 def _build(name: str, model: TransformerNet, device: torch.device, precision: Precision) -> Backend:
@@ -566,14 +581,19 @@ MEASURE_CALLS = 3
 CHOICE_FILE = "cpu-backend-choice.json"
 
 
-def _choice_key(model: TransformerNet, candidates: list[str]) -> str:
-    cpu = platform.processor() or platform.machine()
+@functools.cache
+def _cpu_name() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else what the platform module says; read once."""
+    fallback = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
-        cpu = next(
-            (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), cpu
-        )
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), fallback)
+    return fallback
+
+
+def _choice_key(model: TransformerNet, candidates: list[str]) -> str:
     shape = f"width {model.width}, {model.blocks} blocks, edges {model.edge_kernel}"
-    return f"{cpu} | {torch.get_num_threads()} threads | torch {torch.__version__} | {shape} | {'/'.join(candidates)}"
+    return f"{_cpu_name()} | {torch.get_num_threads()} threads | torch {torch.__version__} | {shape} | {'/'.join(candidates)}"
 
 
 def _time_backend(backend: Backend, calls: int = MEASURE_CALLS) -> float:

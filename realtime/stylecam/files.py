@@ -165,6 +165,10 @@ class OutputExistsError(OutputError):
     """The output exists already (a finished file, or another run's claim)."""
 
 
+def _being_written(path: Path, owner: int) -> OutputExistsError:
+    return OutputExistsError(f"output {path} is being written by another stylecam run (process {owner}); choose another name")
+
+
 def claim_output(path: Path) -> None:
     """Create path exclusively, holding this process's claim: a second run writing the same name is refused, not silently last."""
     try:
@@ -172,9 +176,7 @@ def claim_output(path: Path) -> None:
     except FileExistsError as error:
         owner = live_claim_owner(path)
         if owner is not None:
-            raise OutputExistsError(
-                f"output {path} is being written by another stylecam run (process {owner}); choose another name"
-            ) from error
+            raise _being_written(path, owner) from error
         raise OutputExistsError(f"output {path} exists (use --overwrite to replace it)") from error
     except OSError as error:
         raise (
@@ -200,7 +202,7 @@ def check_not_taken(path: Path, overwrite: bool = False) -> None:
     remove_stale_claim(path)
     owner = live_claim_owner(path)
     if owner is not None and owner != os.getpid():
-        raise OutputExistsError(f"output {path} is being written by another stylecam run (process {owner}); choose another name")
+        raise _being_written(path, owner)
     if not overwrite and os.path.lexists(path):
         raise OutputExistsError(f"output {path} exists (use --overwrite to replace it)")
 

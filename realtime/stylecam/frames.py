@@ -381,7 +381,7 @@ class Stylizer:
             raise ValueError(f"not a style code of this network: {unknown[0]}")
         for key, value in code.items():
             parameters[key].copy_(value.to(parameters[key].device, parameters[key].dtype))
-        if self.backend.name in ("onnx", "openvino"):
+        if self.backend.copies_weights:
             self.backend = EagerBackend(self.model, self.device)
 
     def _upload(self, frames: np.ndarray) -> torch.Tensor:

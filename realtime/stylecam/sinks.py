@@ -20,12 +20,11 @@ import numpy as np
 
 from stylecam.choices import DEFAULT_CRF, DEFAULT_ENCODER_THREADS, DEFAULT_PRESET, X264_PRESETS
 from stylecam.errors import OutputError
-from stylecam.files import (  # noqa: F401 - claim_output and sweep_stale_partials: their users import them from here too
+from stylecam.files import (
     DISK_ERRORS,
     check_not_taken,
     claim_output,
     disk_error,
-    live_claim_owner,
     partial_path,
     release_claim,
     remove_stale_claim,
