@@ -235,6 +235,13 @@ def test_the_fast_variant_is_chosen_only_when_asked_for_and_installed():
     assert live_style("beta", use_fast=True, installed=INSTALLED) == "beta"
 
 
+def test_a_blend_runs_as_the_blend_of_fast_variants_when_each_style_has_one():
+    installed = [*INSTALLED, "gamma"]
+    assert live_style("alpha:0.6,gamma:0.4", use_fast=True, installed=installed) == "alpha_fast:0.6,gamma_fast:0.4"
+    assert live_style("alpha:0.6,beta:0.4", use_fast=True, installed=installed) == "alpha:0.6,beta:0.4"  # beta has none
+    assert live_style("alpha:0.6,gamma:0.4", use_fast=False, installed=installed) == "alpha:0.6,gamma:0.4"
+
+
 def test_the_style_keys_step_through_fast_variants_on_the_cpu_and_full_styles_elsewhere():
     # gamma_fast has no full style installed: it is listed either way.
     assert live_cycle("alpha_fast", use_fast=True, installed=INSTALLED) == (["alpha_fast", "beta", "gamma_fast"], 0)

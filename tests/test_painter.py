@@ -424,3 +424,78 @@ def test_a_network_file_that_declares_a_huge_shape_is_refused_before_anything_is
         from stylecam.weights import load_painter_network
 
         load_painter_network(network)
+
+
+# -- a fast painter network (stylecam distill NETWORK) -------------------------------------------------
+def test_distilling_a_painter_network_gives_one_fast_network_whose_codes_each_follow_their_teacher(painter_dir, tmp_path, capsys, monkeypatch):
+    from test_train import make_photo_folder
+
+    from stylecam_train import distill
+
+    monkeypatch.setattr(distill, "TEACHER_SIDES", (48,))
+    monkeypatch.setattr(distill, "PREVIEW_ROWS", 48)
+    folder, painter = painter_dir
+    (folder / "beta.safetensors").unlink()  # a row of the table without a code file: nobody can pick it, so no student learns it
+    out = tmp_path / "fast"
+    argv = ["distill", TEST_NETWORK, "--data", str(make_photo_folder(tmp_path / "photos")), "--out", str(out)]
+    argv += ["--width", "4", "--blocks", "1", "--edge-kernel", "5", "--scale", "0.5", "--steps", "60", "--crop-size", "32"]
+    argv += ["--batch-size", "2", "--quiet", "--lr", "5e-3"]
+    assert main(argv) == 0
+    stderr = capsys.readouterr().err
+    network = out / NETWORKS_DIR / f"{TEST_NETWORK}_fast.safetensors"
+    assert f"wrote {network}" in stderr and "2 styles: alpha, gamma" in stderr
+    monkeypatch.setenv("STYLECAM_WEIGHTS", f"{out}:{folder}")
+    students = {}
+    for name, row in (("alpha", 0), ("gamma", 2)):
+        style, model = load_style(f"{name}_fast")
+        record = style.metadata.training
+        assert style.metadata.network == {"file": network.name, "sha256": file_sha256(network)}
+        assert record["distilled_from"]["style"] == name
+        assert record["distilled_from"]["sha256"] == file_sha256(folder / f"{name}.safetensors")
+        assert record["loss_after"] < record["loss_before"]
+        assert (style.metadata.width, style.metadata.blocks, style.default_scale) == (4, 1, 0.5)
+        assert style.metadata.style_image.title == name  # the teacher code's credit
+        assert (out / f"{name}_fast.png").is_file() and f"| {name}_fast |" in (out / "README.md").read_text()
+        students[name] = model
+    assert not (out / "beta_fast.safetensors").exists()
+    # Each code learned its own teacher: alpha's student is nearer alpha's teacher than gamma's student is.
+    photo = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        teachers = {name: painter.with_code(painter.style_code(row))(photo) for name, row in (("alpha", 0), ("gamma", 2))}
+        small = torch.nn.functional.interpolate(photo, scale_factor=0.5, mode="bilinear", antialias=True)
+        shown = {name: torch.nn.functional.interpolate(model(small), size=(48, 64), mode="bilinear") for name, model in students.items()}
+    assert (shown["alpha"] - teachers["alpha"]).abs().mean() < (shown["gamma"] - teachers["alpha"]).abs().mean()
+    assert (shown["gamma"] - teachers["gamma"]).abs().mean() < (shown["alpha"] - teachers["gamma"]).abs().mean()
+    # The fast codes blend with each other, as codes of one network.
+    blend, _ = load_style("alpha_fast:0.5,gamma_fast:0.5")
+    assert blend.network_sha256 == file_sha256(network)
+
+
+def test_a_one_style_init_starts_every_code_of_a_fast_painter_network(painter_dir, tmp_path, monkeypatch):
+    from test_train import make_photo_folder
+
+    from stylecam_train import distill
+
+    monkeypatch.setattr(distill, "TEACHER_SIDES", (40,))
+    monkeypatch.setattr(distill, "PREVIEW_ROWS", 40)
+    start = make_style(tmp_path / "start.safetensors", name="start", width=4, blocks=1, seed=3)
+    out = tmp_path / "fast"
+    argv = ["distill", TEST_NETWORK, "--data", str(make_photo_folder(tmp_path / "photos")), "--out", str(out), "--init", str(start)]
+    argv += ["--width", "4", "--blocks", "1", "--steps", "1", "--crop-size", "32", "--batch-size", "1", "--quiet", "--lr", "1e-9"]
+    assert main(argv) == 0
+    started = load_style(start)[1].state_dict()
+    for name in STYLES:
+        monkeypatch.setenv("STYLECAM_WEIGHTS", str(out))
+        style, model = load_style(f"{name}_fast")
+        assert style.metadata.training["initialized_from"]["style"] == "start"
+        assert all(torch.allclose(model.state_dict()[key], started[key], atol=1e-5) for key in started)
+
+
+def test_distilling_a_painter_network_refuses_existing_files_before_any_work(painter_dir, tmp_path, capsys):
+    out = tmp_path / "fast"
+    out.mkdir()
+    (out / "gamma_fast.safetensors").write_bytes(b"mine")
+    code = main(["distill", TEST_NETWORK, "--data", str(tmp_path / "no-photos"), "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "gamma_fast.safetensors exists" in err[0]
+    assert (out / "gamma_fast.safetensors").read_bytes() == b"mine"

@@ -7,7 +7,7 @@ fast ones. Where the full style is what runs, its fast variant is left out of th
 
 from __future__ import annotations
 
-from stylecam.weights import installed_styles, is_blend, resolve
+from stylecam.weights import StyleError, installed_styles, is_blend, parse_blend, resolve
 
 FAST_SUFFIX = "_fast"
 
@@ -35,8 +35,22 @@ def fast_variant(style: str, installed: list[str] | None = None) -> str | None:
 
 
 def live_style(style: str, use_fast: bool, installed: list[str] | None = None) -> str:
-    """The style the live window should run: ``NAME_fast`` for ``NAME`` when ``use_fast`` and it is installed."""
+    """The style the live window should run: ``NAME_fast`` for ``NAME`` when ``use_fast`` and it is installed.
+
+    A blend runs as the same blend of fast variants when every style in it has one (the codes of
+    a fast painter network blend as the full ones do), else as it is.
+    """
     if not use_fast:
+        return style
+    if is_blend(style):
+        names = _installed_names() if installed is None else installed
+        try:
+            parts = parse_blend(style)
+        except StyleError:
+            return style  # malformed: loading it says what is wrong
+        fast = [fast_variant(name, names) for name, _ in parts]
+        if all(fast):
+            return ",".join(f"{name}:{weight:g}" for name, (_, weight) in zip(fast, parts, strict=True))
         return style
     return fast_variant(style, installed) or style
 

@@ -216,7 +216,7 @@ def painting_of(stylizer: Stylizer, folder: Path) -> tuple[Path | None, str | No
 def measure_style(
     style: str, pictures: list[Picture], detector: FaceDetector, distance: StyleDistance, args: argparse.Namespace
 ) -> tuple[dict, list[np.ndarray]]:
-    stylizer = Stylizer.from_style(style, device="cpu", backend="eager", strength=args.strength)
+    stylizer = Stylizer.from_style(style, device="cpu", backend="eager", strength=args.strength, scale=args.scale)
     painting_path, no_ratio = painting_of(stylizer, args.paintings)
     painting = distance.grams(load_style_image(painting_path, PAINTING_SIZE)) if painting_path else None
     if no_ratio:
@@ -367,6 +367,7 @@ def run() -> None:
     parser.add_argument("--styles", help="comma-separated style names or files (default: every installed style but NAME_fast; '' for none)")
     parser.add_argument("--blend", action="append", default=[], metavar="A:W,B:W", help="a blend of styles, added to --styles (repeatable)")
     parser.add_argument("--strength", type=float, default=1.0, help="passed to Stylizer.from_style")
+    parser.add_argument("--scale", type=float, help="processing scale for every style (default: each style's own)")
     parser.add_argument("--paintings", type=Path, default=DATA / "styles", help="folder of the styles' paintings")
     parser.add_argument("--vgg", type=Path, default=DATA / "vgg16_imagenet/vgg16_features.pth", help="VGG16 features state_dict")
     parser.add_argument("--json", type=Path, help="write the report here")
@@ -400,6 +401,7 @@ def run() -> None:
                 "images": [p.source for p in pictures],
                 "size": args.size,
                 "strength": args.strength,
+                "scale": args.scale,
                 "device": "cpu",
                 "backend": "eager",
                 "paintings": str(args.paintings),

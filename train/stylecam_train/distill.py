@@ -17,6 +17,11 @@ CPU are enough for a recognisable copy.
    with the teacher's name and sha256) and suggests the student's processing scale: at it, the
    student reproduces the teacher at the teacher's own scale.
 
+A painter network (``stylecam distill painter``) is distilled as a whole: one small painter
+network learns every style that has a code file, each step one style's crops (in turn), so that
+one fast network serves all of them, blends and morphs included. Its files are
+``networks/NAME_fast.safetensors`` and a code file ``STYLE_fast.safetensors`` per style.
+
 A plain loop rather than Lightning: the targets are computed once into memory, the run is a
 few minutes under a time budget, and there is nothing to resume or checkpoint; a Trainer would
 add its start-up and checkpoint machinery for none of its benefits.
@@ -39,7 +44,25 @@ from stylecam.devices import configure_cpu_threads, hardware_description, pick_d
 from stylecam.fastvariants import FAST_SUFFIX
 from stylecam.images import resize_batch, resize_to_side, save_rgb_png, square_thumbnail
 from stylecam.model import TransformerNet
-from stylecam.weights import Style, StyleMetadata, file_sha256, load_style, save_style
+from stylecam.weights import (
+    NETWORKS_DIR,
+    SUFFIX,
+    Style,
+    StyleError,
+    StyleMetadata,
+    file_sha256,
+    find_painter_network,
+    installed_styles,
+    is_painter_network_file,
+    is_style_name,
+    load_painter_network,
+    load_style,
+    painter_network_info,
+    read_metadata,
+    save_painter_network,
+    save_style,
+    save_style_code,
+)
 from stylecam_train.distill_settings import DistillConfig, DistillHardware, add_arguments  # noqa: F401  (the command's flags)
 from stylecam_train.errors import TrainingDivergedError, TrainingInputError
 from stylecam_train.export import PREVIEW_TILE, build_preview, check_can_write, output_dir, pick_photos, readme_row, update_readme
@@ -85,28 +108,40 @@ def to_uint8(image: torch.Tensor) -> torch.Tensor:
     return image.clamp(0, 1).mul(255).round().to(torch.uint8)
 
 
+Pair = tuple[torch.Tensor, torch.Tensor]  # (photo, the teacher's output), uint8 (3, H, W) on the CPU
+
+
 @torch.inference_mode()
 def teacher_pairs(
-    teacher: TransformerNet, photos: list[torch.Tensor], sides: tuple[int, ...], device: torch.device, deadline: float | None = None
-) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(photo, teacher's output) pairs, uint8 (3, H, W) on the CPU, each photo at each short side.
+    teacher: TransformerNet,
+    photos: list[torch.Tensor],
+    sides: tuple[int, ...],
+    device: torch.device,
+    deadline: float | None = None,
+    styles: list[int] | None = None,
+) -> list[list[Pair]]:
+    """Per style, (photo, teacher's output) pairs, each photo at each short side.
 
-    Stops early at ``deadline`` (time.monotonic()), keeping at least one pair: the teacher's pass
-    must not eat a time budget meant for training.
+    ``styles``: the teacher's code rows to paint (a painter network); None for a one-style teacher,
+    whose pairs are the one list returned. Stops early at ``deadline`` (time.monotonic()), keeping
+    at least one photo for every style: the teacher's pass must not eat a time budget meant for
+    training.
     """
-    pairs = []
+    rows = styles if styles is not None else [None]
+    pairs: list[list[Pair]] = [[] for _ in rows]
     for side in sides:
         for photo in photos:
-            if pairs and deadline is not None and time.monotonic() > deadline:
+            if pairs[0] and deadline is not None and time.monotonic() > deadline:
                 return pairs
             view = resize_to_side(photo, side, short_side=True).to(device)
-            pairs.append((to_uint8(view[0]).cpu(), to_uint8(teacher(view)[0].float()).cpu()))
+            kept = to_uint8(view[0]).cpu()  # one copy of the photo for all its styles
+            for index, row in enumerate(rows):
+                style = None if row is None else torch.tensor([row], device=device)
+                pairs[index].append((kept, to_uint8(teacher(view, style)[0].float()).cpu()))
     return pairs
 
 
-def sample_batch(
-    pairs: list[tuple[torch.Tensor, torch.Tensor]], crop: int, batch: int, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
+def sample_batch(pairs: list[Pair], crop: int, batch: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Aligned random crops (flipped at random) of photos and targets: two (B, 3, crop, crop) float tensors in [0, 1]."""
     inputs, targets = [], []
     for _ in range(batch):
@@ -126,11 +161,12 @@ def sample_batch(
 
 
 # -- the loss ------------------------------------------------------------------------------------
-def student_output(student: TransformerNet, photos: torch.Tensor, ratio: float) -> torch.Tensor:
-    """What the runtime shows: the photos shrunk by ``ratio``, stylized, and enlarged back to their size."""
+def student_output(student: TransformerNet, photos: torch.Tensor, ratio: float, style: int | None = None) -> torch.Tensor:
+    """What the runtime shows: the photos shrunk by ``ratio``, stylized (in code row ``style`` of a painter), enlarged back."""
     height, width = photos.shape[-2:]
     work = (max(16, round(height * ratio)), max(16, round(width * ratio)))
-    return resize_batch(student(resize_batch(photos, work)), (height, width))
+    rows = None if style is None else torch.full((photos.shape[0],), style, dtype=torch.long, device=photos.device)
+    return resize_batch(student(resize_batch(photos, work), rows), (height, width))
 
 
 def distill_loss(output: torch.Tensor, target: torch.Tensor, gradient_weight: float) -> torch.Tensor:
@@ -146,12 +182,18 @@ def distill_loss(output: torch.Tensor, target: torch.Tensor, gradient_weight: fl
 
 
 @torch.no_grad()
-def evaluate(student: TransformerNet, batch: tuple[torch.Tensor, torch.Tensor], ratio: float, gradient_weight: float) -> float:
+def evaluate(
+    student: TransformerNet, batches: list[tuple[torch.Tensor, torch.Tensor]], ratios: list[float], gradient_weight: float
+) -> float:
+    """The mean loss over held-out batches, one per style (a one-style student has one)."""
     was_training = student.training
     student.eval()
     try:
-        photos, targets = batch
-        return float(distill_loss(student_output(student, photos, ratio), targets, gradient_weight))
+        losses = []
+        for index, ((photos, targets), ratio) in enumerate(zip(batches, ratios, strict=True)):
+            style = index if student.styles else None
+            losses.append(float(distill_loss(student_output(student, photos, ratio, style), targets, gradient_weight)))
+        return sum(losses) / len(losses)
     finally:
         student.train(was_training)
 
@@ -167,21 +209,41 @@ class DistillResult:
     sides: tuple[int, ...]  # their short sides
 
 
+def start_student(config: DistillConfig, styles: int, init: TransformerNet | None) -> TransformerNet:
+    """The student: random, or ``init``'s weights; a one-style ``init`` of a painter student starts every code from its own."""
+    student = TransformerNet(config.width, config.blocks, config.edge_kernel, styles=styles)
+    if init is None:
+        return student
+    if init.styles == student.styles:
+        student.load_state_dict(init.state_dict())
+    elif not init.styles:
+        with torch.no_grad():
+            code = init.style_code()
+            table = {key: value.unsqueeze(0).repeat(styles, 1) for key, value in code.items()}
+            student.load_state_dict({**init.shared_state(), **table})
+    else:
+        raise TrainingInputError(f"--init is a painter network of {init.styles} styles; the student has {styles}")
+    return student
+
+
 def distill(
     teacher: TransformerNet,
-    teacher_scale: float,
+    teacher_scale: float | list[float],
     photos: list[torch.Tensor],
     config: DistillConfig,
     device: torch.device,
     sides: tuple[int, ...] | None = None,
     progress: bool = True,
     init: TransformerNet | None = None,
+    styles: list[int] | None = None,
 ) -> DistillResult:
     """Train a student of ``config``'s shape to imitate ``teacher`` (see the module's docstring).
 
     ``init``: a network of the same shape whose weights the student starts from (another style's
     fast variant: what makes a picture out of a photo carries over, and the run only has to learn
-    the new painting).
+    the new painting). ``styles``: a painter teacher's code rows to learn, in the student's order,
+    with ``teacher_scale`` one scale per row; the student is then a painter network of as many
+    codes, and step t learns style t mod len(styles) (one style per step: one processing scale).
     """
     check_config(config)
     started = time.monotonic()
@@ -190,19 +252,23 @@ def distill(
     generator = torch.Generator().manual_seed(config.seed)
     teacher = teacher.to(device).eval()
     sides = sides or TEACHER_SIDES
+    scales = list(teacher_scale) if isinstance(teacher_scale, list) else [teacher_scale]
+    if len(scales) != len(styles or [None]):
+        raise ValueError("one teacher scale per style")
     # The teacher's pass makes the targets before the loop; under a time limit it stops early, so that it
     # cannot take longer than a share of the limit the loop then has.
-    pairs = teacher_pairs(teacher, photos, sides, device, started + TEACHER_BUDGET_SHARE * budget if budget else None)
-    ratio = config.scale / teacher_scale
-    held_out = tuple(
-        part.to(device) for part in sample_batch(pairs, config.crop_size, config.batch_size, torch.Generator().manual_seed(12345))
-    )
-    student = TransformerNet(config.width, config.blocks, config.edge_kernel)
-    if init is not None:
-        student.load_state_dict(init.state_dict())
+    pairs = teacher_pairs(teacher, photos, sides, device, started + TEACHER_BUDGET_SHARE * budget if budget else None, styles)
+    ratios = [config.scale / scale for scale in scales]
+    held_out = [
+        tuple(
+            part.to(device) for part in sample_batch(style_pairs, config.crop_size, config.batch_size, torch.Generator().manual_seed(12345))
+        )
+        for style_pairs in pairs
+    ]
+    student = start_student(config, len(styles) if styles is not None else 0, init)
     student = student.to(device).train().requires_grad_(True)
     optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
-    loss_before = evaluate(student, held_out, ratio, config.gradient_weight)
+    loss_before = evaluate(student, held_out, ratios, config.gradient_weight)
     training_started = time.monotonic()
     bar = None
     if progress:
@@ -223,8 +289,10 @@ def distill(
                 done = max(done, min(1.0, trained / budget))
             for group in optimizer.param_groups:
                 group["lr"] = config.lr * lr_factor(done, 1.0, config.lr_final_fraction)
-            photos_batch, targets = (part.to(device) for part in sample_batch(pairs, config.crop_size, config.batch_size, generator))
-            loss = distill_loss(student_output(student, photos_batch, ratio), targets, config.gradient_weight)
+            row = step % len(pairs)  # a painter student learns its styles in turn; a one-style one has one
+            photos_batch, targets = (part.to(device) for part in sample_batch(pairs[row], config.crop_size, config.batch_size, generator))
+            output = student_output(student, photos_batch, ratios[row], row if styles is not None else None)
+            loss = distill_loss(output, targets, config.gradient_weight)
             if not torch.isfinite(loss):
                 raise TrainingDivergedError(f"distillation diverged at step {step} (loss {float(loss)}): lower --lr")
             optimizer.zero_grad(set_to_none=True)
@@ -238,9 +306,10 @@ def distill(
     finally:
         if bar is not None:
             bar.close()
-    loss_after = evaluate(student, held_out, ratio, config.gradient_weight)
+    loss_after = evaluate(student, held_out, ratios, config.gradient_weight)
     student = student.to("cpu").eval().requires_grad_(False)
-    return DistillResult(student, step, (time.monotonic() - started) / 60, loss_before, loss_after, len(pairs), tuple(sides))
+    pair_count = sum(len(style_pairs) for style_pairs in pairs)
+    return DistillResult(student, step, (time.monotonic() - started) / 60, loss_before, loss_after, pair_count, tuple(sides))
 
 
 # -- the file ------------------------------------------------------------------------------------
@@ -292,9 +361,10 @@ def distill_settings(metadata: StyleMetadata) -> str:
     """The settings cell of a distilled style's README line: its teacher, its shape and the run's settings."""
     training = metadata.training
     teacher = training["distilled_from"]
+    shared = f", style {training['style_index'] + 1} of a fast painter network of {training['styles']} styles" if metadata.network else ""
     return (
         f"distilled from {teacher['style']} (sha256 {teacher['sha256'][:12]}): width {metadata.width}, {metadata.blocks} blocks, "
-        f"{metadata.edge_kernel}x{metadata.edge_kernel} edges, processing scale {metadata.default_scale:g}; "
+        f"{metadata.edge_kernel}x{metadata.edge_kernel} edges, processing scale {metadata.default_scale:g}{shared}; "
         f"crop {training['crop_size']}, batch {training['batch_size']}, L1 + {training['gradient_weight']:g} x gradient L1"
     )
 
@@ -341,8 +411,190 @@ def load_init(ref: str, config: DistillConfig) -> tuple[Style, TransformerNet]:
     return style, model
 
 
+# -- a painter network as the teacher -------------------------------------------------------------
+@dataclass
+class PainterTeacher:
+    """A painter network to distil, and the styles of it that have a code file: the ones the student learns."""
+
+    path: Path
+    sha256: str
+    model: TransformerNet
+    codes: list[Style]  # the code files found, in the network's order
+    rows: list[int]  # each one's row of the network's code table
+
+
+def painter_network_named(ref: str) -> Path | None:
+    """The painter network that ``ref`` names (a network file, or a network's name that is no style's), else None."""
+    path = Path(ref)
+    if path.is_file():
+        return path if is_painter_network_file(path) else None
+    if not is_style_name(ref) or ref in {installed.stem for installed in installed_styles()}:
+        return None
+    try:
+        return find_painter_network(ref)
+    except StyleError:
+        return None
+
+
+def load_painter_teacher(path: Path) -> PainterTeacher:
+    """The network and its styles' code files: beside it (NAME.safetensors above networks/) or installed, of its very SHA-256.
+
+    A style of the network without a code file (its code is in the table, but nobody runs it) is
+    left out: the student serves the styles a user can pick.
+    """
+    info = painter_network_info(path)
+    model, names = load_painter_network(path)
+    installed = {candidate.stem: candidate for candidate in installed_styles()}
+    codes, rows = [], []
+    for row, name in enumerate(names):
+        for candidate in (path.parent.parent / f"{name}{SUFFIX}", installed.get(name)):
+            if candidate is None or not candidate.is_file():
+                continue
+            try:
+                metadata = read_metadata(candidate)
+            except StyleError:
+                continue
+            if metadata.network is not None and metadata.network.get("sha256") == info.sha256:
+                codes.append(load_style(candidate)[0])
+                rows.append(row)
+                break
+    if not codes:
+        raise TrainingInputError(
+            f"painter network {path} has no style code files installed (none of {', '.join(names)} beside it or among `stylecam styles`)"
+        )
+    return PainterTeacher(path=path, sha256=info.sha256, model=model, codes=codes, rows=rows)
+
+
+def painter_student_record(
+    teacher: PainterTeacher, config: DistillConfig, result: DistillResult, hardware: str, init: Style | None
+) -> dict:
+    """The fast network's training record: the run's settings and, per style, which code file it learned."""
+    training = {
+        "method": "distillation",
+        "distilled_from_network": {"file": teacher.path.name, "sha256": teacher.sha256},
+        **{key: value for key, value in config.to_dict().items() if key not in ("width", "blocks", "edge_kernel", "scale")},
+        "teacher_sides": list(result.sides),
+        "pairs": result.pairs,
+        "steps": result.steps,
+        "images_seen": result.steps * config.batch_size,
+        "hardware": hardware,
+        "minutes": round(result.minutes, 1),
+        "loss_before": round(result.loss_before, 5),
+        "loss_after": round(result.loss_after, 5),
+        "styles": len(teacher.codes),
+        "note": f"a fast painter network for the CPU, distilled from {teacher.path.name} (student-teacher L1 plus L1 on image gradients)",
+    }
+    if init is not None:
+        training["initialized_from"] = {"style": init.name, "sha256": file_sha256(init.path)}
+    return training
+
+
+def export_painter_student(
+    teacher: PainterTeacher,
+    result: DistillResult,
+    config: DistillConfig,
+    name: str,
+    out: Path | None,
+    overwrite: bool,
+    photos: list[torch.Tensor],
+    hardware: str,
+    init: Style | None = None,
+) -> list[Path]:
+    """networks/NAME.safetensors and, per style, STYLE_fast.safetensors naming it, with a preview and a README line each."""
+    folder = output_dir(out)
+    network_path = folder / NETWORKS_DIR / f"{name}{SUFFIX}"
+    training = painter_student_record(teacher, config, result, hardware, init)
+    student = result.student
+    names = [f"{code.name}{FAST_SUFFIX}" for code in teacher.codes]
+    digest = save_painter_network(student, network_path, names, training)
+    shown = pick_photos(photos, 3)
+    teacher_cpu = copy.deepcopy(teacher.model).to("cpu", torch.float32).eval()
+    written = [network_path]
+    for index, (code, style_name, row) in enumerate(zip(teacher.codes, names, teacher.rows, strict=True)):
+        record = {
+            **training,
+            "style_index": index,
+            "distilled_from": {
+                "style": code.name,
+                "sha256": file_sha256(code.path),
+                "default_scale": code.default_scale,
+                "training": code.metadata.training,
+            },
+        }
+        metadata = StyleMetadata(
+            style=style_name,
+            width=config.width,
+            blocks=config.blocks,
+            edge_kernel=config.edge_kernel,
+            style_image=code.metadata.style_image,
+            training=record,
+            default_scale=config.scale,
+            network={"file": network_path.name, "sha256": digest},
+        )
+        path = folder / f"{style_name}{SUFFIX}"
+        save_style_code(student.style_code(index), path, metadata)
+        teacher_one = teacher_cpu.with_code(teacher_cpu.style_code(row))
+        rows = [
+            [stylized_tile(teacher_one, photo, code.default_scale) for photo in shown],
+            [stylized_tile(student.with_code(student.style_code(index)), photo, config.scale) for photo in shown],
+        ]
+        save_rgb_png(build_preview(shown, rows), path.with_suffix(".png"))
+        update_readme(
+            folder / "README.md", style_name, readme_row(style_name, asdict(metadata.style_image), record, distill_settings(metadata))
+        )
+        written.append(path)
+    return written
+
+
+def run_painter(args: argparse.Namespace, config: DistillConfig, network_path: Path) -> int:
+    """`stylecam distill NETWORK`: one fast painter network for every style of the network that has a code file."""
+    teacher = load_painter_teacher(network_path)
+    name = args.name or f"{network_path.stem}{FAST_SUFFIX}"
+    check_can_write(name, args.out, args.overwrite, folder=output_dir(args.out) / NETWORKS_DIR)
+    for code in teacher.codes:
+        check_can_write(f"{code.name}{FAST_SUFFIX}", args.out, args.overwrite)
+    init_style, init_model = load_init(args.init, config) if args.init else (None, None)
+    photos = load_photos(args.data)
+    device = pick_device(args.device)
+    if device.type == "cpu":
+        configure_cpu_threads(args.threads)
+    style_names = ", ".join(code.name for code in teacher.codes)
+    print(
+        f"stylecam: distilling the painter network {network_path.name} ({len(teacher.codes)} styles: {style_names}) into {name}: "
+        f"width {config.width}, {config.blocks} blocks, {config.edge_kernel}x{config.edge_kernel} edges at scale {config.scale:g}, "
+        f"{len(photos)} photos, on {device}",
+        file=sys.stderr,
+    )
+    scales = [code.default_scale for code in teacher.codes]
+    result = distill(teacher.model, scales, photos, config, device, progress=not args.quiet, init=init_model, styles=teacher.rows)
+    print(
+        f"stylecam: {result.steps} steps in {result.minutes:.1f} min; held-out loss {result.loss_before:.4f} -> {result.loss_after:.4f}",
+        file=sys.stderr,
+    )
+    paths = export_painter_student(teacher, result, config, name, args.out, args.overwrite, photos, hardware_description(), init_style)
+    for path in paths:
+        print(f"wrote {path}", file=sys.stderr)
+    if getattr(args, "json", False):
+        summary = {
+            "path": str(paths[0]),
+            "styles": [str(path) for path in paths[1:]],
+            "name": name,
+            "teacher": network_path.name,
+            "steps": result.steps,
+            "seconds": round(result.minutes * 60, 1),
+            "loss_before": round(result.loss_before, 5),
+            "loss_after": round(result.loss_after, 5),
+            "student": config.to_dict(),
+        }
+        print(json.dumps(summary))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
+    network_path = painter_network_named(args.style)
+    if network_path is not None:
+        return run_painter(args, config, network_path)
     teacher, teacher_model = load_style(args.style)
     name = args.name or f"{teacher.name}{FAST_SUFFIX}"
     check_can_write(name, args.out, args.overwrite)

@@ -71,10 +71,14 @@ class DistillHardware:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("style", help="the teacher: a style name (`stylecam styles`) or a .safetensors file")
+    parser.add_argument(
+        "style",
+        help="the teacher: a style name (`stylecam styles`) or a .safetensors file; or a painter network (its name, e.g. painter, "
+        "or its file), which gives one fast painter network, networks/NETWORK_fast, and a STYLE_fast code for each of its styles",
+    )
     io = parser.add_argument_group("inputs and outputs")
     io.add_argument("--data", required=True, type=Path, help="folder of photos (searched recursively)")
-    io.add_argument("--name", help="name of the fast style (default: TEACHER_fast)")
+    io.add_argument("--name", help="name of the fast style, or of the fast painter network (default: TEACHER_fast)")
     io.add_argument("--out", type=Path, default=None, help="folder for the style file (default: your styles folder, see `stylecam styles`)")
     io.add_argument("--overwrite", action="store_true", help="replace an existing style file")
     io.add_argument(
