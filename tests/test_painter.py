@@ -25,6 +25,7 @@ from stylecam.weights import (
     installed_styles,
     is_blend,
     load_style,
+    painter_network_info,
     parse_blend,
     save_painter_network,
     save_style_code,
@@ -299,14 +300,18 @@ def _train_args(tmp: Path, *extra: str):
 def test_a_painter_run_trains_one_network_and_exports_a_code_per_painting(tmp_path, monkeypatch):
     from stylecam_train import cli
 
-    args = _train_args(tmp_path, "--style-image", str(_paintings(tmp_path / "paintings")), "--width", "4", "--max-steps", "4")
+    paintings = str(_paintings(tmp_path / "paintings"))
+    args = _train_args(tmp_path, "--style-image", paintings, "--width", "4", "--max-steps", "4", "--default-scale", "0.9")
     assert cli.run(args) == 0
     out = tmp_path / "weights"
-    assert (out / NETWORKS_DIR / "painter.safetensors").is_file()
+    network = out / NETWORKS_DIR / "painter.safetensors"
+    # The network records its styles' scale, which a code fitted on it later takes.
+    assert painter_network_info(network).metadata["training"]["default_scale"] == 0.9
     monkeypatch.setenv("STYLECAM_WEIGHTS", str(out))
     pictures = {}
     for name in ("starry_night", "udnie", "wave"):
         style, model = load_style(name)
+        assert style.default_scale == 0.9
         assert style.code is not None and style.metadata.style_image.artist  # the known painting's credit
         assert style.metadata.training["style_image"] == f"{name}.jpg" and style.metadata.training["steps"] == 4
         with torch.no_grad():
@@ -374,7 +379,8 @@ def test_a_new_style_is_a_code_fitted_on_the_installed_network_with_its_convolut
     from stylecam_train import cli
 
     network_dir = tmp_path / "installed"
-    painter = install_painter(network_dir, training={"style_weight": 2.5, "crop_size": 999})  # a flag wins over the record
+    # A flag wins over the record (crop size); the rest of the record is the fit's recipe, and its scale the fitted style's.
+    painter = install_painter(network_dir, training={"style_weight": 2.5, "crop_size": 999, "default_scale": 0.9})
     monkeypatch.setenv("STYLECAM_WEIGHTS", str(network_dir))
     painting = _paintings(tmp_path / "p", names=("my_painting",)) / "my_painting.jpg"
     credit = ("--title", "Mine", "--artist", "Me", "--licence", "CC0")
@@ -390,6 +396,7 @@ def test_a_new_style_is_a_code_fitted_on_the_installed_network_with_its_convolut
     assert style.metadata.network["file"] == "painter.safetensors" and "code fitted" in style.metadata.training["note"]
     assert style.metadata.training["lr"] == cli.CODE_FIT_LR
     assert style.metadata.training["style_weight"] == 2.5 and style.metadata.training["crop_size"] == 32  # the network's recipe
+    assert style.default_scale == 0.9
     shared = painter.shared_state()
     for key, value in model.shared_state().items():  # frozen: the network's own convolutions
         torch.testing.assert_close(value, shared[key])

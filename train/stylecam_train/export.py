@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from stylecam import files
+from stylecam.choices import MAX_SCALE
 from stylecam.files import CheckpointError, atomic_write
 from stylecam.images import find_images, resize_batch, save_rgb_png, square_thumbnail
 from stylecam.weights import (
@@ -383,6 +384,8 @@ def export_module(
         training["gpu_command"] = (
             f"stylecam train --style-image {training['style_image']} --data PHOTOS --name {name} {GPU_SETTINGS}{terms} --overwrite"
         )
+    if default_scale is None:
+        default_scale = network_default_scale(Path(config.network)) if config.network else None
     metadata = StyleMetadata(
         style=name,
         width=config.width,
@@ -400,6 +403,15 @@ def export_module(
     write_preview(transformer, Path(config.style_image[0]), photos, path.with_suffix(".png"))
     update_readme(path.parent / "README.md", name, readme_row(name, credit, training))
     return path
+
+
+def network_default_scale(path: Path) -> float | None:
+    """The processing scale a painter network's styles were exported at (its record's), None for a network from before it was recorded."""
+    from stylecam.weights import painter_network_info
+
+    record = painter_network_info(path).metadata.get("training")
+    value = record.get("default_scale") if isinstance(record, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_SCALE else None
 
 
 def write_preview(transformer: torch.nn.Module, painting_path: Path, photos: list[torch.Tensor], path: Path) -> None:
@@ -440,8 +452,10 @@ def export_painter(
         training["gpu_command"] = f"stylecam train --style-image PAINTINGS/ --data PHOTOS --name {name} {GPU_SETTINGS} --overwrite"
     painter = copy.deepcopy(module.transformer).to("cpu", torch.float32)
     names = [Path(painting).stem for painting in config.style_image]
-    digest = save_painter_network(painter, network_path, names, training)
     scale = default_scale if default_scale is not None else default_scale_for(config.style_size)
+    # In the network's record too: a code fitted on it later takes the scale its styles were chosen to run at.
+    training["default_scale"] = scale
+    digest = save_painter_network(painter, network_path, names, training)
     for index, (painting, style) in enumerate(zip(config.style_image, names, strict=True)):
         credit = style_image_credit(style, {})
         record = {**training, "style_image": Path(painting).name, "style_index": index}
