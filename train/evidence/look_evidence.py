@@ -135,9 +135,11 @@ def load_pictures(args: argparse.Namespace) -> list[Picture]:
         Picture(path.stem, str(path), to_long_side(read_image_or_fail(path), args.size))
         for path in collect_images([Path(p) for p in args.images])
     ]
-    if args.video and args.frames > 0:
-        for index, frame in video_frames(Path(args.video), args.frames):
-            pictures.append(Picture(f"{Path(args.video).stem}@{index}", f"{args.video} frame {index}", to_long_side(frame, args.size)))
+    for video in args.video or []:
+        if not video or args.frames <= 0:
+            continue
+        for index, frame in video_frames(Path(video), args.frames):
+            pictures.append(Picture(f"{Path(video).stem}@{index}", f"{video} frame {index}", to_long_side(frame, args.size)))
     if not pictures:
         raise SystemExit("no pictures")
     return pictures
@@ -253,6 +255,8 @@ def measure_style(
     ratios = [d["style_ratio"] for d in details if d.get("style_ratio") is not None]
     result = {
         "style": stylizer.style_name,
+        # Styles given as files may share a name (a painter's code and a whole network of one painting): the folder tells them apart.
+        "label": f"{Path(style).parent.name}/{stylizer.style_name}" if Path(style).suffix == ".safetensors" else stylizer.style_name,
         "file": str(stylizer.style.path),
         "processing_scale": stylizer.scale,
         "painting": str(painting_path) if painting_path else None,
@@ -307,7 +311,7 @@ def contact_sheet(pictures: list[Picture], results: list[dict], outputs: list[li
     # Pictures differ in aspect: each column is as wide as its widest tile, tiles sit left in it.
     widths = [max(row[c].shape[1] for row in rows) for c in range(len(rows[0]))]
     header = np.full((HEADER_HEIGHT, sum(widths), 3), BACKGROUND, np.uint8)
-    labels = [("original", "reference faces: MTCNN p >= 0.95")] + [(r["style"], summary(r)) for r in results]
+    labels = [("original", "reference faces: MTCNN p >= 0.95")] + [(r["label"], summary(r)) for r in results]
     x = 0
     for width, (name, line) in zip(widths, labels, strict=True):
         put_text(header, name, (x + 5, 16), 0.5)
@@ -333,12 +337,12 @@ def write_sheet(path: Path, sheet: np.ndarray) -> None:
 
 
 def print_table(results: list[dict]) -> None:
-    width = max(len("style"), *(len(r["style"]) for r in results))
+    width = max(len("style"), *(len(r["label"]) for r in results))
     print(f"{'style':<{width}}  faces kept  fraction  style ratio")
     for r in results:
         fraction = f"{r['faces_kept_fraction']:.2f}" if r["faces_kept_fraction"] is not None else "-"
         ratio = f"{r['style_ratio']:.3f}" if r["style_ratio"] is not None else "-"
-        print(f"{r['style']:<{width}}  {r['faces_kept']:>4}/{r['faces_reference']:<5}  {fraction:>8}  {ratio:>11}")
+        print(f"{r['label']:<{width}}  {r['faces_kept']:>4}/{r['faces_reference']:<5}  {fraction:>8}  {ratio:>11}")
 
 
 def self_check_failures(results: list[dict]) -> list[str]:
@@ -361,8 +365,8 @@ def main() -> None:
 def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", nargs="*", default=[str(p) for p in DEFAULT_IMAGES], help="picture files and folders")
-    parser.add_argument("--video", default=str(DATA / "video/vtest.avi"), help="a video to take --frames frames of ('' for none)")
-    parser.add_argument("--frames", type=int, default=3, help="evenly spaced frames of --video (0 for none)")
+    parser.add_argument("--video", action="append", help="a video to take --frames frames of (repeatable; default: vtest.avi; '' for none)")
+    parser.add_argument("--frames", type=int, default=3, help="evenly spaced frames of each --video (0 for none)")
     parser.add_argument("--size", type=int, default=720, help="long side of every picture, in pixels, before anything else")
     parser.add_argument("--styles", help="comma-separated style names or files (default: every installed style but NAME_fast; '' for none)")
     parser.add_argument("--blend", action="append", default=[], metavar="A:W,B:W", help="a blend of styles, added to --styles (repeatable)")
@@ -374,6 +378,8 @@ def run() -> None:
     parser.add_argument("--sheet", type=Path, help="write the contact sheet here (.jpg at quality 85, or .png)")
     parser.add_argument("--self-check", action="store_true", help="strength 0; fail unless every face is kept and every ratio is 1")
     args = parser.parse_args()
+    if args.video is None:
+        args.video = [str(DATA / "video/vtest.avi")]
     if args.self_check:
         args.strength = 0.0
     if args.size < 32:

@@ -36,6 +36,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -313,18 +314,20 @@ def distill(
 
 
 # -- the file ------------------------------------------------------------------------------------
-def student_metadata(
-    teacher: Style, name: str, config: DistillConfig, result: DistillResult, hardware: str, init: Style | None = None
-) -> StyleMetadata:
-    """The teacher's credit; a training record of the distillation, with the teacher's own record under distilled_from."""
-    training = {
+def teacher_record(teacher: Style) -> dict[str, Any]:
+    """What a fast style records of its teacher: its name, the sha256 of its file, its scale and its own training record."""
+    return {
+        "style": teacher.name,
+        "sha256": file_sha256(teacher.path),
+        "default_scale": teacher.default_scale,
+        "training": teacher.metadata.training,
+    }
+
+
+def run_record(config: DistillConfig, result: DistillResult, hardware: str, init: Style | None, note: str) -> dict[str, Any]:
+    """A distillation's settings and results, as its files record them."""
+    record = {
         "method": "distillation",
-        "distilled_from": {
-            "style": teacher.name,
-            "sha256": file_sha256(teacher.path),
-            "default_scale": teacher.default_scale,
-            "training": teacher.metadata.training,
-        },
         **{key: value for key, value in config.to_dict().items() if key not in ("width", "blocks", "edge_kernel", "scale")},
         "teacher_sides": list(result.sides),
         "pairs": result.pairs,
@@ -334,10 +337,19 @@ def student_metadata(
         "minutes": round(result.minutes, 1),
         "loss_before": round(result.loss_before, 5),
         "loss_after": round(result.loss_after, 5),
-        "note": f"a fast variant of {teacher.name} for the CPU, distilled from it (student-teacher L1 plus L1 on image gradients)",
+        "note": note,
     }
     if init is not None:
-        training["initialized_from"] = {"style": init.name, "sha256": file_sha256(init.path)}
+        record["initialized_from"] = {"style": init.name, "sha256": file_sha256(init.path)}
+    return record
+
+
+def student_metadata(
+    teacher: Style, name: str, config: DistillConfig, result: DistillResult, hardware: str, init: Style | None = None
+) -> StyleMetadata:
+    """The teacher's credit; a training record of the distillation, with the teacher's own record under distilled_from."""
+    note = f"a fast variant of {teacher.name} for the CPU, distilled from it (student-teacher L1 plus L1 on image gradients)"
+    training = {"distilled_from": teacher_record(teacher), **run_record(config, result, hardware, init, note)}
     return StyleMetadata(
         style=name,
         width=config.width,
@@ -468,25 +480,13 @@ def load_painter_teacher(path: Path) -> PainterTeacher:
 def painter_student_record(
     teacher: PainterTeacher, config: DistillConfig, result: DistillResult, hardware: str, init: Style | None
 ) -> dict:
-    """The fast network's training record: the run's settings and, per style, which code file it learned."""
-    training = {
-        "method": "distillation",
+    """The fast network's training record: the teacher network, the run's settings and how many styles it learned."""
+    note = f"a fast painter network for the CPU, distilled from {teacher.path.name} (student-teacher L1 plus L1 on image gradients)"
+    return {
         "distilled_from_network": {"file": teacher.path.name, "sha256": teacher.sha256},
-        **{key: value for key, value in config.to_dict().items() if key not in ("width", "blocks", "edge_kernel", "scale")},
-        "teacher_sides": list(result.sides),
-        "pairs": result.pairs,
-        "steps": result.steps,
-        "images_seen": result.steps * config.batch_size,
-        "hardware": hardware,
-        "minutes": round(result.minutes, 1),
-        "loss_before": round(result.loss_before, 5),
-        "loss_after": round(result.loss_after, 5),
+        **run_record(config, result, hardware, init, note),
         "styles": len(teacher.codes),
-        "note": f"a fast painter network for the CPU, distilled from {teacher.path.name} (student-teacher L1 plus L1 on image gradients)",
     }
-    if init is not None:
-        training["initialized_from"] = {"style": init.name, "sha256": file_sha256(init.path)}
-    return training
 
 
 def export_painter_student(
@@ -514,12 +514,7 @@ def export_painter_student(
         record = {
             **training,
             "style_index": index,
-            "distilled_from": {
-                "style": code.name,
-                "sha256": file_sha256(code.path),
-                "default_scale": code.default_scale,
-                "training": code.metadata.training,
-            },
+            "distilled_from": teacher_record(code),
         }
         metadata = StyleMetadata(
             style=style_name,
@@ -546,40 +541,39 @@ def export_painter_student(
     return written
 
 
-def run_painter(args: argparse.Namespace, config: DistillConfig, network_path: Path) -> int:
-    """`stylecam distill NETWORK`: one fast painter network for every style of the network that has a code file."""
-    teacher = load_painter_teacher(network_path)
-    name = args.name or f"{network_path.stem}{FAST_SUFFIX}"
-    check_can_write(name, args.out, args.overwrite, folder=output_dir(args.out) / NETWORKS_DIR)
-    for code in teacher.codes:
-        check_can_write(f"{code.name}{FAST_SUFFIX}", args.out, args.overwrite)
+def prepare_run(
+    args: argparse.Namespace, config: DistillConfig
+) -> tuple[Style | None, TransformerNet | None, list[torch.Tensor], torch.device]:
+    """What every distillation needs once its outputs are known to be writable: the --init network, the photos, the device."""
     init_style, init_model = load_init(args.init, config) if args.init else (None, None)
     photos = load_photos(args.data)
     device = pick_device(args.device)
     if device.type == "cpu":
         configure_cpu_threads(args.threads)
-    style_names = ", ".join(code.name for code in teacher.codes)
-    print(
-        f"stylecam: distilling the painter network {network_path.name} ({len(teacher.codes)} styles: {style_names}) into {name}: "
+    return init_style, init_model, photos, device
+
+
+def student_line(config: DistillConfig, photos: list[torch.Tensor], device: torch.device) -> str:
+    return (
         f"width {config.width}, {config.blocks} blocks, {config.edge_kernel}x{config.edge_kernel} edges at scale {config.scale:g}, "
-        f"{len(photos)} photos, on {device}",
-        file=sys.stderr,
+        f"{len(photos)} photos, on {device}"
     )
-    scales = [code.default_scale for code in teacher.codes]
-    result = distill(teacher.model, scales, photos, config, device, progress=not args.quiet, init=init_model, styles=teacher.rows)
+
+
+def report(args: argparse.Namespace, config: DistillConfig, result: DistillResult, name: str, teacher: str, paths: list[Path]) -> int:
+    """The run's last lines on stderr and, with --json, its summary on stdout."""
     print(
         f"stylecam: {result.steps} steps in {result.minutes:.1f} min; held-out loss {result.loss_before:.4f} -> {result.loss_after:.4f}",
         file=sys.stderr,
     )
-    paths = export_painter_student(teacher, result, config, name, args.out, args.overwrite, photos, hardware_description(), init_style)
     for path in paths:
         print(f"wrote {path}", file=sys.stderr)
     if getattr(args, "json", False):
         summary = {
             "path": str(paths[0]),
-            "styles": [str(path) for path in paths[1:]],
+            **({"styles": [str(path) for path in paths[1:]]} if len(paths) > 1 else {}),
             "name": name,
-            "teacher": network_path.name,
+            "teacher": teacher,
             "steps": result.steps,
             "seconds": round(result.minutes * 60, 1),
             "loss_before": round(result.loss_before, 5),
@@ -588,6 +582,26 @@ def run_painter(args: argparse.Namespace, config: DistillConfig, network_path: P
         }
         print(json.dumps(summary))
     return 0
+
+
+def run_painter(args: argparse.Namespace, config: DistillConfig, network_path: Path) -> int:
+    """`stylecam distill NETWORK`: one fast painter network for every style of the network that has a code file."""
+    teacher = load_painter_teacher(network_path)
+    name = args.name or f"{network_path.stem}{FAST_SUFFIX}"
+    check_can_write(name, args.out, args.overwrite, folder=output_dir(args.out) / NETWORKS_DIR)
+    for code in teacher.codes:
+        check_can_write(f"{code.name}{FAST_SUFFIX}", args.out, args.overwrite)
+    init_style, init_model, photos, device = prepare_run(args, config)
+    style_names = ", ".join(code.name for code in teacher.codes)
+    print(
+        f"stylecam: distilling the painter network {network_path.name} ({len(teacher.codes)} styles: {style_names}) into {name}: "
+        + student_line(config, photos, device),
+        file=sys.stderr,
+    )
+    scales = [code.default_scale for code in teacher.codes]
+    result = distill(teacher.model, scales, photos, config, device, progress=not args.quiet, init=init_model, styles=teacher.rows)
+    paths = export_painter_student(teacher, result, config, name, args.out, args.overwrite, photos, hardware_description(), init_style)
+    return report(args, config, result, name, network_path.name, paths)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -598,37 +612,13 @@ def run(args: argparse.Namespace) -> int:
     teacher, teacher_model = load_style(args.style)
     name = args.name or f"{teacher.name}{FAST_SUFFIX}"
     check_can_write(name, args.out, args.overwrite)
-    init_style, init_model = load_init(args.init, config) if args.init else (None, None)
-    photos = load_photos(args.data)
-    device = pick_device(args.device)
-    if device.type == "cpu":
-        configure_cpu_threads(args.threads)
+    init_style, init_model, photos, device = prepare_run(args, config)
     print(
-        f"stylecam: distilling {teacher.name} (scale {teacher.default_scale:g}) into {name}: width {config.width}, "
-        f"{config.blocks} blocks, {config.edge_kernel}x{config.edge_kernel} edges at scale {config.scale:g}, "
-        f"{len(photos)} photos, on {device}",
+        f"stylecam: distilling {teacher.name} (scale {teacher.default_scale:g}) into {name}: " + student_line(config, photos, device),
         file=sys.stderr,
     )
     result = distill(teacher_model, teacher.default_scale, photos, config, device, progress=not args.quiet, init=init_model)
-    print(
-        f"stylecam: {result.steps} steps in {result.minutes:.1f} min; held-out loss {result.loss_before:.4f} -> {result.loss_after:.4f}",
-        file=sys.stderr,
-    )
     path = export_student(
         teacher, teacher_model, result, config, name, args.out, args.overwrite, photos, hardware_description(), init_style
     )
-    written = output_dir(args.out) / path.name
-    print(f"wrote {written}", file=sys.stderr)
-    if getattr(args, "json", False):
-        summary = {
-            "path": str(written),
-            "name": name,
-            "teacher": teacher.name,
-            "steps": result.steps,
-            "seconds": round(result.minutes * 60, 1),
-            "loss_before": round(result.loss_before, 5),
-            "loss_after": round(result.loss_after, 5),
-            "student": config.to_dict(),
-        }
-        print(json.dumps(summary))
-    return 0
+    return report(args, config, result, name, teacher.name, [output_dir(args.out) / path.name])
