@@ -508,3 +508,10 @@ def test_distilling_a_painter_network_refuses_existing_files_before_any_work(pai
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "gamma_fast.safetensors exists" in err[0]
     assert (out / "gamma_fast.safetensors").read_bytes() == b"mine"
+
+
+def test_a_network_continued_from_a_painter_network_counts_that_network_s_steps(tmp_path):
+    from stylecam_train.export import init_record
+
+    install_painter(tmp_path, training={"steps": 700, "init_from_steps": 2500})
+    assert init_record(str(tmp_path / NETWORKS_DIR / "painter.safetensors")) == {"init_from_steps": 3200}

@@ -62,14 +62,16 @@ def main() -> int:
     started = time.monotonic()
     results: dict[str, dict[str, dict]] = {}
     for style in styles:
-        results[style] = {}
+        # Styles given as files may share a name (a painter's code and a whole network of one painting): the folder tells them apart.
+        label = f"{Path(style).parent.name}/{Path(style).stem}" if style.endswith(".safetensors") else style
+        results[label] = {}
         for clip, frames in clips.items():
-            results[style][clip] = measure(style, frames)
-            figure = results[style][clip]
-            print(f"  {style} / {clip}: {figure['ratio']:.2f}x ({figure['pairs']} pairs)", file=sys.stderr)
-    print(f"{'style':28}" + "".join(f"{clip:>12}" for clip in clips))
+            results[label][clip] = figure = measure(style, frames)
+            print(f"  {label} / {clip}: {figure['ratio']:.2f}x ({figure['pairs']} pairs)", file=sys.stderr)
+    width = max(len("style"), *(len(label) for label in results)) + 2
+    print(f"{'style':{width}}" + "".join(f"{clip:>12}" for clip in clips))
     for style, by_clip in results.items():
-        print(f"{style:28}" + "".join(f"{by_clip[clip]['ratio']:>11.2f}x" for clip in clips))
+        print(f"{style:{width}}" + "".join(f"{by_clip[clip]['ratio']:>11.2f}x" for clip in clips))
     if args.json:
         settings = {
             "frames": args.frames,

@@ -29,7 +29,9 @@ from stylecam.weights import (
     StyleImageCredit,
     StyleMetadata,
     file_sha256,
+    is_painter_network_file,
     is_style_name,
+    painter_network_info,
     read_metadata,
     save_painter_network,
     save_style,
@@ -264,7 +266,10 @@ def init_record(init_from: str | None) -> dict[str, Any]:
     if not init_from or not Path(init_from).is_file():  # exported elsewhere: the file name and digest remain
         return {}
     try:
-        earlier = read_metadata(Path(init_from)).training
+        if is_painter_network_file(Path(init_from)):  # a painter network continued: its own record's steps
+            earlier = painter_network_info(Path(init_from)).metadata.get("training") or {}
+        else:
+            earlier = read_metadata(Path(init_from)).training
     except StyleError:
         return {}
     return {"init_from_steps": int(earlier.get("steps", 0)) + int(earlier.get("init_from_steps", 0))}
@@ -407,8 +412,6 @@ def export_module(
 
 def network_default_scale(path: Path) -> float | None:
     """The processing scale a painter network's styles were exported at (its record's), None for a network from before it was recorded."""
-    from stylecam.weights import painter_network_info
-
     record = painter_network_info(path).metadata.get("training")
     value = record.get("default_scale") if isinstance(record, dict) else None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_SCALE else None
