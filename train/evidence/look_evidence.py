@@ -376,6 +376,8 @@ def run() -> None:
     parser.add_argument("--vgg", type=Path, default=DATA / "vgg16_imagenet/vgg16_features.pth", help="VGG16 features state_dict")
     parser.add_argument("--json", type=Path, help="write the report here")
     parser.add_argument("--sheet", type=Path, help="write the contact sheet here (.jpg at quality 85, or .png)")
+    parser.add_argument("--sheet-pictures", help="comma-separated picture names: the sheet's rows (default: every picture)")
+    parser.add_argument("--sheet-styles", help="comma-separated style labels, as the table prints them: the sheet's columns (default: all)")
     parser.add_argument("--self-check", action="store_true", help="strength 0; fail unless every face is kept and every ratio is 1")
     args = parser.parse_args()
     if args.video is None:
@@ -434,7 +436,11 @@ def run() -> None:
         }
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     if args.sheet:
-        write_sheet(args.sheet, contact_sheet(pictures, results, outputs))
+        # The sheet may show fewer rows and columns than were measured: a figure a reader can take in.
+        rows = [i for i, p in enumerate(pictures) if not args.sheet_pictures or p.name in args.sheet_pictures.split(",")]
+        columns = [i for i, r in enumerate(results) if not args.sheet_styles or r["label"] in args.sheet_styles.split(",")]
+        shown = [{**results[c], "pictures": [results[c]["pictures"][i] for i in rows]} for c in columns]
+        write_sheet(args.sheet, contact_sheet([pictures[i] for i in rows], shown, [[outputs[c][i] for i in rows] for c in columns]))
     print_table(results)
     if args.self_check:
         failures = self_check_failures(results)
