@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "a small fast copy of a style for the CPU (see `stylecam distill --help`)"
+HELP = "a small fast copy of a style, or of a painter network with all its styles, for the CPU (see `stylecam distill --help`)"
 DESCRIPTION = "Train a small, fast copy of a style (its teacher) for the live CPU path: NAME_fast."
 
 
