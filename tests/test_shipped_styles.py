@@ -30,10 +30,10 @@ FIVE_STYLES = ["composition_vii", "starry_night", "the_scream", "udnie", "wave"]
 PAINTER_STYLES = ["edtaonisl", "night_cafe", "shipwreck_of_the_minotaur", "tahiti", "thatched_cottages", "wheat_field", "woman_with_a_hat"]
 
 
-def test_the_default_style_and_the_twelve_paintings_are_shipped_the_classic_five_with_a_fast_variant():
+def test_the_default_style_and_the_twelve_paintings_are_shipped_each_with_a_fast_variant():
     assert WEIGHTS / f"{DEFAULT_STYLE}{SUFFIX}" in SHIPPED
     assert [path.stem for path in FULL] == sorted(FIVE_STYLES + PAINTER_STYLES)
-    assert [path.stem for path in FAST] == [f"{name}{FAST_SUFFIX}" for name in FIVE_STYLES]
+    assert [path.stem for path in FAST] == sorted(f"{name}{FAST_SUFFIX}" for name in FIVE_STYLES + PAINTER_STYLES)
 
 
 @pytest.mark.parametrize("name", PAINTER_STYLES)
@@ -43,6 +43,15 @@ def test_a_painter_style_is_a_code_of_the_shipped_network_and_blends(name):
     assert style.code is not None and style.network_sha256 == file_sha256(network)
     assert (WEIGHTS / f"{name}{SUFFIX}").stat().st_size < 32_000  # a code, not a network
     blend, _ = load_style(f"{name}:0.5,{PAINTER_STYLES[0]}:0.5")
+    assert blend.code is not None
+
+
+@pytest.mark.parametrize("name", PAINTER_STYLES)
+def test_a_painter_style_s_fast_variant_is_a_code_of_the_fast_painter_network_and_blends(name):
+    style, _ = load_style(f"{name}{FAST_SUFFIX}")
+    network = WEIGHTS / NETWORKS_DIR / style.metadata.network["file"]
+    assert network.name == f"painter{FAST_SUFFIX}{SUFFIX}" and style.network_sha256 == file_sha256(network)
+    blend, _ = load_style(f"{name}{FAST_SUFFIX}:0.5,{PAINTER_STYLES[0]}{FAST_SUFFIX}:0.5")
     assert blend.code is not None
 
 

@@ -754,7 +754,8 @@ def test_ddp_on_two_cpu_processes_trains_exports_once_and_exits(tmp_path, style_
     assert summary["steps"] == 6 and summary["path"].endswith("ddp.safetensors")
     assert sorted(path.name for path in (tmp_path / "weights").iterdir()) == ["README.md", "ddp.png", "ddp.safetensors"]
     assert result.stderr.count("training took") == 1  # rank 0 speaks for the run
-    assert load_style(tmp_path / "weights" / "ddp.safetensors")[0].metadata.training["steps"] == 6
+    training = load_style(tmp_path / "weights" / "ddp.safetensors")[0].metadata.training
+    assert training["steps"] == 6 and training["images_seen"] == 6 * 1 * 2  # a step trains a batch on each process
 
 
 @pytest.mark.slow

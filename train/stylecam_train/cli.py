@@ -492,6 +492,7 @@ def train_and_export(args: argparse.Namespace) -> int:
             steps=trainer.global_step,
             minutes=throughput.train_seconds / 60,
             hardware=throughput.hardware,
+            images=throughput.images,
             photos=export.preview_photos_from(args, datamodule.images),
             **export.options_from_args(args, name=name),
         )

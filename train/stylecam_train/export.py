@@ -230,11 +230,12 @@ def file_names_only(config: dict[str, Any]) -> dict[str, Any]:
     return named
 
 
-def training_metadata(config: dict[str, Any], steps: int, minutes: float, hardware: str) -> dict[str, Any]:
+def training_metadata(config: dict[str, Any], steps: int, minutes: float, hardware: str, images: int | None = None) -> dict[str, Any]:
+    """``images``: the images trained on, counted over every process (Throughput); without it, steps x batch, one process's."""
     training = {
         **file_names_only(config),
         "steps": int(steps),
-        "images_seen": int(steps) * int(config["batch_size"]),
+        "images_seen": int(images) if images else int(steps) * int(config["batch_size"]),
         "hardware": hardware,
         "minutes": round(float(minutes), 1),
         **init_record(config.get("init_from")),
@@ -359,6 +360,7 @@ def export_module(
     overwrite: bool = False,
     credit_overrides: dict[str, str | None] | None = None,
     default_scale: float | None = None,
+    images: int | None = None,
     **_ignored: Any,
 ) -> Path:
     """Write NAME.safetensors, NAME.png and the README line for a trained StyleTransferModule."""
@@ -369,6 +371,7 @@ def export_module(
             steps=steps,
             minutes=minutes,
             hardware=hardware,
+            images=images,
             photos=photos,
             name=name,
             out=out,
@@ -378,7 +381,7 @@ def export_module(
     name = name or Path(config.style_image[0]).stem
     path = check_can_write(name, out, overwrite)
     credit = style_image_credit(painting_key(name, config.style_image[0]), credit_overrides or {})
-    training = training_metadata(config.to_dict(), steps, minutes, hardware)
+    training = training_metadata(config.to_dict(), steps, minutes, hardware, images)
     if getattr(module, "spans", None):  # a resumed run whose earlier steps used other settings
         training["earlier_spans"] = spans_record(module.spans)
     if config.network:  # a code fit is the recipe itself, not a reduced one: no GPU retrain to suggest
@@ -436,6 +439,7 @@ def export_painter(
     out: Path | None = None,
     overwrite: bool = False,
     default_scale: float | None = None,
+    images: int | None = None,
 ) -> Path:
     """A painter run's files: networks/NAME.safetensors (shared network and code table) and a style code file per painting.
 
@@ -447,7 +451,7 @@ def export_painter(
     folder = output_dir(out)
     check_can_write_run(name, config, out, overwrite)
     network_path = folder / NETWORKS_DIR / f"{name}{SUFFIX}"
-    training = training_metadata(config.to_dict(), steps, minutes, hardware)
+    training = training_metadata(config.to_dict(), steps, minutes, hardware, images)
     training["styles"] = len(config.style_image)
     if getattr(module, "spans", None):
         training["earlier_spans"] = spans_record(module.spans)
@@ -515,6 +519,7 @@ def checkpoint_record(path: Path) -> dict[str, Any]:
         "steps": int(checkpoint.get("global_step", 0)),
         "minutes": float(throughput.get("train_seconds", 0.0)) / 60,
         "hardware": str(throughput.get("hardware", "unknown")),
+        "images": int(throughput.get("images", 0)) or None,
     }
 
 
