@@ -208,7 +208,10 @@ def painting_of(stylizer: Stylizer, folder: Path) -> tuple[Path | None, str | No
     style = stylizer.style
     if style.blend:
         return None, "a blend has no one painting"
-    name = style.metadata.training.get("style_image")
+    training = style.metadata.training
+    teacher = training.get("distilled_from")
+    # A fast variant's painting is its teacher's.
+    name = training.get("style_image") or (teacher.get("training", {}).get("style_image") if isinstance(teacher, dict) else None)
     if not isinstance(name, str) or not name:
         return None, "its training record names no style image"
     path = folder / Path(name).name
