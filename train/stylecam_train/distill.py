@@ -398,16 +398,22 @@ def export_student(
     metadata = student_metadata(teacher, name, config, result, hardware, init)
     save_style(result.student, path, metadata)
     teacher_cpu = copy.deepcopy(teacher_model).to("cpu", torch.float32).eval()
-    shown = pick_photos(photos, 3)
+    write_preview_and_line(path, metadata, teacher_cpu, teacher.default_scale, result.student, pick_photos(photos, 3))
+    return path
+
+
+def write_preview_and_line(
+    path: Path, metadata: StyleMetadata, teacher: TransformerNet, teacher_scale: float, student: TransformerNet, shown: list[torch.Tensor]
+) -> None:
+    """NAME.png beside a fast style's file and its line in the folder's README.md."""
     # Photos on top, the teacher's look in the middle, the student's below: no painting, the teacher is the target.
     rows = [
-        [stylized_tile(teacher_cpu, photo, teacher.default_scale) for photo in shown],
-        [stylized_tile(result.student, photo, config.scale) for photo in shown],
+        [stylized_tile(teacher, photo, teacher_scale) for photo in shown],
+        [stylized_tile(student, photo, metadata.default_scale) for photo in shown],
     ]
     save_rgb_png(build_preview(shown, rows), path.with_suffix(".png"))
-    row = readme_row(name, asdict(metadata.style_image), metadata.training, distill_settings(metadata))
-    update_readme(path.parent / "README.md", name, row)
-    return path
+    row = readme_row(metadata.style, asdict(metadata.style_image), metadata.training, distill_settings(metadata))
+    update_readme(path.parent / "README.md", metadata.style, row)
 
 
 def load_init(ref: str, config: DistillConfig) -> tuple[Style, TransformerNet]:
@@ -454,7 +460,7 @@ def load_painter_teacher(path: Path) -> PainterTeacher:
     A style of the network without a code file (its code is in the table, but nobody runs it) is
     left out: the student serves the styles a user can pick.
     """
-    info = painter_network_info(path)
+    info = painter_network_info(path)  # the digest its codes must name
     model, names = load_painter_network(path)
     installed = {candidate.stem: candidate for candidate in installed_styles()}
     codes, rows = [], []
@@ -467,7 +473,8 @@ def load_painter_teacher(path: Path) -> PainterTeacher:
             except StyleError:
                 continue
             if metadata.network is not None and metadata.network.get("sha256") == info.sha256:
-                codes.append(load_style(candidate)[0])
+                # Its metadata is all the student needs of it (credit, scale, record); the network is loaded once, above.
+                codes.append(Style(name=metadata.style, path=candidate, metadata=metadata, network_sha256=info.sha256))
                 rows.append(row)
                 break
     if not codes:
@@ -529,14 +536,8 @@ def export_painter_student(
         path = folder / f"{style_name}{SUFFIX}"
         save_style_code(student.style_code(index), path, metadata)
         teacher_one = teacher_cpu.with_code(teacher_cpu.style_code(row))
-        rows = [
-            [stylized_tile(teacher_one, photo, code.default_scale) for photo in shown],
-            [stylized_tile(student.with_code(student.style_code(index)), photo, config.scale) for photo in shown],
-        ]
-        save_rgb_png(build_preview(shown, rows), path.with_suffix(".png"))
-        update_readme(
-            folder / "README.md", style_name, readme_row(style_name, asdict(metadata.style_image), record, distill_settings(metadata))
-        )
+        student_one = student.with_code(student.style_code(index))
+        write_preview_and_line(path, metadata, teacher_one, code.default_scale, student_one, shown)
         written.append(path)
     return written
 
