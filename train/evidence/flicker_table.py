@@ -2,12 +2,14 @@
 
 What `stylecam flicker` measures (stylecam.flicker.WarpingError: the change between consecutive
 frames that the input's optical flow does not explain), on the frames as stylized, before any
-encoding, for each style at its own defaults (processing scale, strength 1, no --steady), on
---frames consecutive frames of each clip after the first --start. Prints a table and writes --json. The ratio is the stylized
-clip's error over the input's own: 1.0 means no more flicker than the footage has.
+encoding, for each style at its own defaults (processing scale, strength 1), on --frames
+consecutive frames of each clip after the first --start. With --steady S the same stylized
+frames are also measured after `stylecam video --steady-strength S`'s filter (one stylization,
+two measures). Prints a table and writes --json. The ratio is the stylized clip's error over the
+input's own: 1.0 means no more flicker than the footage has.
 
     python train/evidence/flicker_table.py --clip vtest=vtest.avi --clip megamind=Megamind.avi \
-        --styles starry_night,wave --frames 40 --json flicker.json
+        --styles starry_night,wave --frames 40 --steady 0.6 --json flicker.json
 
 Runs on the CPU (eager): about 0.3 s a frame for a whole network at 768x576 on two cores.
 """
@@ -26,6 +28,7 @@ import numpy as np
 from stylecam import Stylizer
 from stylecam.devices import hardware_description
 from stylecam.flicker import WarpingError
+from stylecam.steady import MAX_STRENGTH, SteadyFilter
 from stylecam.weights import installed_styles
 
 
@@ -35,18 +38,36 @@ def read_frames(path: str, count: int, start: int = 0) -> list[np.ndarray]:
         return [frame.to_ndarray(format="bgr24") for _, frame in zip(range(count), decoded, strict=False)]
 
 
-def measure(style: str, frames: list[np.ndarray]) -> dict:
-    stylizer = Stylizer.from_style(style, device="cpu", backend="eager")
-    meter = WarpingError()
-    for frame in frames:
-        meter.add(frame, stylizer(frame))
+def figures(meter: WarpingError) -> dict:
     return {
         "output_error": meter.output_error,
         "input_error": meter.input_error,
         "ratio": meter.output_error / meter.input_error if meter.input_error else None,
         "pairs": meter.pairs,
-        "scale": stylizer.scale,
     }
+
+
+def measure(style: str, frames: list[np.ndarray], steady: float | None = None) -> dict:
+    """The style's flicker on these frames; with ``steady``, also after the --steady filter at that strength."""
+    stylizer = Stylizer.from_style(style, device="cpu", backend="eager")
+    meter, steady_meter = WarpingError(), WarpingError()
+    steady_filter = SteadyFilter(steady) if steady else None
+    for frame in frames:
+        stylized = stylizer(frame)
+        meter.add(frame, stylized)
+        if steady_filter is not None:
+            steady_meter.add(frame, steady_filter.apply(frame, stylized))
+    result = {**figures(meter), "scale": stylizer.scale}
+    if steady_filter is not None:
+        result["steady"] = {"strength": steady, **figures(steady_meter)}
+    return result
+
+
+def strength(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= MAX_STRENGTH:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_STRENGTH}")
+    return value
 
 
 def main() -> int:
@@ -55,6 +76,7 @@ def main() -> int:
     parser.add_argument("--styles", help="comma-separated styles (default: every installed style but NAME_fast)")
     parser.add_argument("--frames", type=int, default=40, help="consecutive frames of each clip")
     parser.add_argument("--start", type=int, default=0, help="frames skipped at the start of each clip (a fade from black)")
+    parser.add_argument("--steady", type=strength, metavar="S", help="also measure after the --steady filter at strength S")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     styles = args.styles.split(",") if args.styles else [p.stem for p in installed_styles() if not p.stem.endswith("_fast")]
@@ -66,16 +88,20 @@ def main() -> int:
         label = f"{Path(style).parent.name}/{Path(style).stem}" if style.endswith(".safetensors") else style
         results[label] = {}
         for clip, frames in clips.items():
-            results[label][clip] = figure = measure(style, frames)
-            print(f"  {label} / {clip}: {figure['ratio']:.2f}x ({figure['pairs']} pairs)", file=sys.stderr)
+            results[label][clip] = figure = measure(style, frames, args.steady)
+            steadied = f", {figure['steady']['ratio']:.2f}x with --steady" if args.steady else ""
+            print(f"  {label} / {clip}: {figure['ratio']:.2f}x{steadied} ({figure['pairs']} pairs)", file=sys.stderr)
+    columns = [(clip, False) for clip in clips] + ([(clip, True) for clip in clips] if args.steady else [])
     width = max(len("style"), *(len(label) for label in results)) + 2
-    print(f"{'style':{width}}" + "".join(f"{clip:>12}" for clip in clips))
+    print(f"{'style':{width}}" + "".join(f"{clip + (' steady' if steadied else ''):>17}" for clip, steadied in columns))
     for style, by_clip in results.items():
-        print(f"{style:{width}}" + "".join(f"{by_clip[clip]['ratio']:>11.2f}x" for clip in clips))
+        cells = (by_clip[clip]["steady"] if steadied else by_clip[clip] for clip, steadied in columns)
+        print(f"{style:{width}}" + "".join(f"{cell['ratio']:>16.2f}x" for cell in cells))
     if args.json:
         settings = {
             "frames": args.frames,
             "start": args.start,
+            "steady": args.steady,
             "clips": dict(item.split("=", 1) for item in args.clip),
             "hardware": hardware_description(),
         }
