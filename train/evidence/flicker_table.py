@@ -26,9 +26,10 @@ import av
 import numpy as np
 
 from stylecam import Stylizer
+from stylecam.commands.options import steady_strength
 from stylecam.devices import hardware_description
 from stylecam.flicker import WarpingError
-from stylecam.steady import MAX_STRENGTH, SteadyFilter
+from stylecam.steady import SteadyFilter
 from stylecam.weights import installed_styles
 
 
@@ -42,7 +43,7 @@ def figures(meter: WarpingError) -> dict:
     return {
         "output_error": meter.output_error,
         "input_error": meter.input_error,
-        "ratio": meter.output_error / meter.input_error if meter.input_error else None,
+        "ratio": meter.ratio,
         "pairs": meter.pairs,
     }
 
@@ -63,20 +64,13 @@ def measure(style: str, frames: list[np.ndarray], steady: float | None = None) -
     return result
 
 
-def strength(text: str) -> float:
-    value = float(text)
-    if not 0 < value <= MAX_STRENGTH:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_STRENGTH}")
-    return value
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", action="append", required=True, metavar="NAME=PATH", help="a clip (repeatable)")
     parser.add_argument("--styles", help="comma-separated styles (default: every installed style but NAME_fast)")
     parser.add_argument("--frames", type=int, default=40, help="consecutive frames of each clip")
     parser.add_argument("--start", type=int, default=0, help="frames skipped at the start of each clip (a fade from black)")
-    parser.add_argument("--steady", type=strength, metavar="S", help="also measure after the --steady filter at strength S")
+    parser.add_argument("--steady", type=steady_strength, metavar="S", help="also measure after the --steady filter at strength S")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     styles = args.styles.split(",") if args.styles else [p.stem for p in installed_styles() if not p.stem.endswith("_fast")]
