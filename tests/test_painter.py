@@ -500,6 +500,51 @@ def test_a_one_style_init_starts_every_code_of_a_fast_painter_network(painter_di
         assert all(torch.allclose(model.state_dict()[key], started[key], atol=1e-5) for key in started)
 
 
+def test_a_fast_painter_network_as_init_gives_each_style_its_own_code_back(painter_dir, tmp_path, monkeypatch, capsys):
+    # When the teacher trains on, its fast network is distilled again from where it was: each
+    # STYLE_fast must go on from its own code, found by name, whatever row it sits in.
+    from test_train import make_photo_folder
+
+    from stylecam.weights import load_painter_network, save_painter_network
+    from stylecam_train import distill
+
+    monkeypatch.setattr(distill, "TEACHER_SIDES", (40,))
+    monkeypatch.setattr(distill, "PREVIEW_ROWS", 40)
+    earlier = TransformerNet(4, 1, 9, styles=3)
+    with torch.no_grad():
+        for parameter in earlier.parameters():
+            parameter.normal_(0, 0.3)
+    rows = ["gamma_fast", "alpha_fast", "beta_fast"]  # not the teacher's order
+    start = tmp_path / "earlier" / "painter_fast.safetensors"
+    start.parent.mkdir()
+    save_painter_network(earlier, start, rows, {"method": "distillation"})
+    photos = str(make_photo_folder(tmp_path / "photos"))
+    out = tmp_path / "fast"
+    argv = ["distill", TEST_NETWORK, "--data", photos, "--out", str(out), "--init", str(start)]
+    argv += ["--width", "4", "--blocks", "1", "--steps", "1", "--crop-size", "32", "--batch-size", "1", "--quiet", "--lr", "1e-9"]
+    assert main(argv) == 0
+    network, names = load_painter_network(out / NETWORKS_DIR / f"{TEST_NETWORK}_fast.safetensors")
+    assert names == [f"{name}_fast" for name in STYLES]
+    for index, name in enumerate(names):
+        wanted = earlier.style_code(rows.index(name))
+        assert all(torch.allclose(network.style_code(index)[key], wanted[key], atol=1e-5) for key in wanted)
+    for key, value in earlier.shared_state().items():
+        torch.testing.assert_close(network.shared_state()[key], value, atol=1e-5, rtol=0)
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(out))
+    style, _ = load_style("alpha_fast")
+    assert style.metadata.training["initialized_from"] == {"network": "painter_fast", "sha256": file_sha256(start)}
+
+    # A fast network without a code for one of the styles is refused in one line, before any work.
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(painter_dir[0]))
+    save_painter_network(TransformerNet(4, 1, 9, styles=2), start, ["alpha_fast", "beta_fast"], {"method": "distillation"})
+    capsys.readouterr()
+    other = tmp_path / "other"
+    code = main([*argv, "--out", str(other)])  # the last --out wins
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "has no code for gamma_fast" in err[0]
+    assert not list(other.glob("**/*.safetensors"))
+
+
 def test_distilling_a_painter_network_refuses_existing_files_before_any_work(painter_dir, tmp_path, capsys):
     out = tmp_path / "fast"
     out.mkdir()

@@ -324,7 +324,7 @@ def teacher_record(teacher: Style) -> dict[str, Any]:
     }
 
 
-def run_record(config: DistillConfig, result: DistillResult, hardware: str, init: Style | None, note: str) -> dict[str, Any]:
+def run_record(config: DistillConfig, result: DistillResult, hardware: str, init: StartingPoint | None, note: str) -> dict[str, Any]:
     """A distillation's settings and results, as its files record them."""
     record = {
         "method": "distillation",
@@ -340,12 +340,13 @@ def run_record(config: DistillConfig, result: DistillResult, hardware: str, init
         "note": note,
     }
     if init is not None:
-        record["initialized_from"] = {"style": init.name, "sha256": file_sha256(init.path)}
+        kind = "network" if init.code_names else "style"
+        record["initialized_from"] = {kind: init.name, "sha256": file_sha256(init.path)}
     return record
 
 
 def student_metadata(
-    teacher: Style, name: str, config: DistillConfig, result: DistillResult, hardware: str, init: Style | None = None
+    teacher: Style, name: str, config: DistillConfig, result: DistillResult, hardware: str, init: StartingPoint | None = None
 ) -> StyleMetadata:
     """The teacher's credit; a training record of the distillation, with the teacher's own record under distilled_from."""
     note = f"a fast variant of {teacher.name} for the CPU, distilled from it (student-teacher L1 plus L1 on image gradients)"
@@ -391,7 +392,7 @@ def export_student(
     overwrite: bool,
     photos: list[torch.Tensor],
     hardware: str,
-    init: Style | None = None,
+    init: StartingPoint | None = None,
 ) -> Path:
     """NAME.safetensors, NAME.png (photos, teacher, student) and its line in the folder's README.md."""
     path = check_can_write(name, out, overwrite)
@@ -416,9 +417,25 @@ def write_preview_and_line(
     update_readme(path.parent / "README.md", metadata.style, row)
 
 
-def load_init(ref: str, config: DistillConfig) -> tuple[Style, TransformerNet]:
-    """The style a student starts from; it must have the student's shape."""
-    style, model = load_style(ref)
+@dataclass
+class StartingPoint:
+    """What --init names: a style, or a fast painter network with the name of each of its codes."""
+
+    name: str
+    path: Path
+    model: TransformerNet
+    code_names: list[str]  # a painter network's styles, in its order; empty for a one-style file
+
+
+def load_init(ref: str, config: DistillConfig) -> StartingPoint:
+    """The network a student starts from; it must have the student's shape."""
+    network_path = painter_network_named(ref)
+    if network_path is not None:
+        model, names = load_painter_network(network_path)
+        start = StartingPoint(name=network_path.stem, path=network_path, model=model, code_names=names)
+    else:
+        style, model = load_style(ref)
+        start = StartingPoint(name=style.name, path=style.path, model=model, code_names=[])
     wanted = (config.width, config.blocks, config.edge_kernel)
     found = (model.width, model.blocks, model.edge_kernel)
     if found != wanted:
@@ -426,7 +443,25 @@ def load_init(ref: str, config: DistillConfig) -> tuple[Style, TransformerNet]:
             f"--init {ref} is a network of width {found[0]}, {found[1]} blocks, {found[2]}x{found[2]} edges; "
             f"the student is width {wanted[0]}, {wanted[1]} blocks, {wanted[2]}x{wanted[2]} edges"
         )
-    return style, model
+    return start
+
+
+def codes_in_order(start: StartingPoint, names: list[str]) -> TransformerNet:
+    """A fast painter network given as --init, its codes taken by name in the student's order.
+
+    This is how a fast network follows its teacher when the teacher trains on: each style goes on
+    from its own fast code, not from a neighbour's that happens to sit in the same row.
+    """
+    missing = [name for name in names if name not in start.code_names]
+    if missing:
+        raise TrainingInputError(f"--init {start.path} has no code for {', '.join(missing)} (it has {', '.join(start.code_names)})")
+    model = start.model
+    ordered = TransformerNet(model.width, model.blocks, model.edge_kernel, styles=len(names))
+    codes = [model.style_code(start.code_names.index(name)) for name in names]
+    state = dict(model.shared_state())
+    state.update({key: torch.stack([code[key] for code in codes]) for key in ordered.code_keys()})
+    ordered.load_state_dict(state)
+    return ordered
 
 
 # -- a painter network as the teacher -------------------------------------------------------------
@@ -485,7 +520,7 @@ def load_painter_teacher(path: Path) -> PainterTeacher:
 
 
 def painter_student_record(
-    teacher: PainterTeacher, config: DistillConfig, result: DistillResult, hardware: str, init: Style | None
+    teacher: PainterTeacher, config: DistillConfig, result: DistillResult, hardware: str, init: StartingPoint | None
 ) -> dict:
     """The fast network's training record: the teacher network, the run's settings and how many styles it learned."""
     note = f"a fast painter network for the CPU, distilled from {teacher.path.name} (student-teacher L1 plus L1 on image gradients)"
@@ -505,7 +540,7 @@ def export_painter_student(
     overwrite: bool,
     photos: list[torch.Tensor],
     hardware: str,
-    init: Style | None = None,
+    init: StartingPoint | None = None,
 ) -> list[Path]:
     """networks/NAME.safetensors and, per style, STYLE_fast.safetensors naming it, with a preview and a README line each."""
     folder = output_dir(out)
@@ -542,16 +577,14 @@ def export_painter_student(
     return written
 
 
-def prepare_run(
-    args: argparse.Namespace, config: DistillConfig
-) -> tuple[Style | None, TransformerNet | None, list[torch.Tensor], torch.device]:
+def prepare_run(args: argparse.Namespace, config: DistillConfig) -> tuple[StartingPoint | None, list[torch.Tensor], torch.device]:
     """What every distillation needs once its outputs are known to be writable: the --init network, the photos, the device."""
-    init_style, init_model = load_init(args.init, config) if args.init else (None, None)
+    start = load_init(args.init, config) if args.init else None
     photos = load_photos(args.data)
     device = pick_device(args.device)
     if device.type == "cpu":
         configure_cpu_threads(args.threads)
-    return init_style, init_model, photos, device
+    return start, photos, device
 
 
 def student_line(config: DistillConfig, photos: list[torch.Tensor], device: torch.device) -> str:
@@ -592,7 +625,10 @@ def run_painter(args: argparse.Namespace, config: DistillConfig, network_path: P
     check_can_write(name, args.out, args.overwrite, folder=output_dir(args.out) / NETWORKS_DIR)
     for code in teacher.codes:
         check_can_write(f"{code.name}{FAST_SUFFIX}", args.out, args.overwrite)
-    init_style, init_model, photos, device = prepare_run(args, config)
+    start, photos, device = prepare_run(args, config)
+    init_model = None if start is None else start.model
+    if start is not None and start.code_names:
+        init_model = codes_in_order(start, [f"{code.name}{FAST_SUFFIX}" for code in teacher.codes])
     style_names = ", ".join(code.name for code in teacher.codes)
     print(
         f"stylecam: distilling the painter network {network_path.name} ({len(teacher.codes)} styles: {style_names}) into {name}: "
@@ -601,7 +637,7 @@ def run_painter(args: argparse.Namespace, config: DistillConfig, network_path: P
     )
     scales = [code.default_scale for code in teacher.codes]
     result = distill(teacher.model, scales, photos, config, device, progress=not args.quiet, init=init_model, styles=teacher.rows)
-    paths = export_painter_student(teacher, result, config, name, args.out, args.overwrite, photos, hardware_description(), init_style)
+    paths = export_painter_student(teacher, result, config, name, args.out, args.overwrite, photos, hardware_description(), start)
     return report(args, config, result, name, network_path.name, paths)
 
 
@@ -613,13 +649,15 @@ def run(args: argparse.Namespace) -> int:
     teacher, teacher_model = load_style(args.style)
     name = args.name or f"{teacher.name}{FAST_SUFFIX}"
     check_can_write(name, args.out, args.overwrite)
-    init_style, init_model, photos, device = prepare_run(args, config)
+    start, photos, device = prepare_run(args, config)
+    if start is not None and start.code_names:
+        raise TrainingInputError(f"--init {start.path} is a fast painter network: start a one-style student from one of its styles")
     print(
         f"stylecam: distilling {teacher.name} (scale {teacher.default_scale:g}) into {name}: " + student_line(config, photos, device),
         file=sys.stderr,
     )
-    result = distill(teacher_model, teacher.default_scale, photos, config, device, progress=not args.quiet, init=init_model)
-    path = export_student(
-        teacher, teacher_model, result, config, name, args.out, args.overwrite, photos, hardware_description(), init_style
+    result = distill(
+        teacher_model, teacher.default_scale, photos, config, device, progress=not args.quiet, init=None if start is None else start.model
     )
+    path = export_student(teacher, teacher_model, result, config, name, args.out, args.overwrite, photos, hardware_description(), start)
     return report(args, config, result, name, teacher.name, [output_dir(args.out) / path.name])

@@ -84,7 +84,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     io.add_argument(
         "--init",
         metavar="STYLE",
-        help="start from this style's weights (e.g. another style's fast variant of the same shape) instead of random ones",
+        help=(
+            "start from this style's weights (e.g. another style's fast variant of the same shape) instead of random ones; "
+            "for a painter network, also a fast painter network (each STYLE_fast goes on from its own code)"
+        ),
     )
     groups = {"student": parser.add_argument_group("the student network"), "run": parser.add_argument_group("run")}
     add_config_arguments(parser, DistillConfig, groups)
