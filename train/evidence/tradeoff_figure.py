@@ -60,7 +60,7 @@ def draw(before: dict, after: dict, labels: list[str]) -> np.ndarray:
     cv2.putText(canvas, "faces kept", (10, top - 15), FONT, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(
         canvas,
-        f"grey: {labels[0]}   black: {labels[1]}   red: {labels[2]}",
+        f"grey: {labels[0]}   black: {labels[1]}" + (f"   red: {labels[2]}" if labels[2] else ""),
         (left + 120, top - 15),
         FONT,
         0.5,
