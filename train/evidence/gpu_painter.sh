@@ -3,8 +3,8 @@
 # the `device` machine (an H100 or H200: torch 2.11, Lightning 2.6.6, no PyAV, no pip downloads).
 #
 # Here, first:   bash train/evidence/gpu_painter.sh prepare     (fills .gpu/, which git ignores)
-# Then, there:   bash train/evidence/gpu_painter.sh train       (carry .gpu; about 9 minutes)
-#                bash train/evidence/gpu_painter.sh checks      (carry .gpu; pytest -m gpu, the 1080p bench)
+# Then, there:   bash train/evidence/gpu_painter.sh train       (carry .gpu/vgg16_features.pth .gpu/photos .gpu/styles; about 9 minutes)
+#                bash train/evidence/gpu_painter.sh checks      (carry .gpu/wheels; pytest -m gpu, the 1080p bench)
 # Test it here at tiny sizes: TINY=1 OUT=/tmp/gpu_out bash train/evidence/gpu_painter.sh train
 #
 # The tree that travels is capped at 64 MiB and the tracked files are about 54 MB, 44 of them the
@@ -54,7 +54,7 @@ for source, folder in ((shared / "content", gpu / "photos"), (shared / "styles",
 PY
   .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d "$GPU/wheels" av==18.1.0
-  du -sh "$GPU" "$GPU"/* | tee "$OUT/prepare.log"
+  du -sh "$GPU"/* | tee "$OUT/prepare.log"
   echo "set the previews aside before each run:  mkdir -p /tmp/aside && git ls-files -z 'weights/*.png' 'weights/*.jpg' 'train/evidence/*.jpg' | xargs -0 -I{} mv {} /tmp/aside/"
   echo "and put them back after it:              git checkout -- weights train/evidence"
   ;;
@@ -72,7 +72,9 @@ train)
     --init-from weights/networks/painter.safetensors "${SIZES[@]}" --lr 2e-4 --lr-warmup-steps 30 \
     --style-weight 4 --content-weight 6 --tv-weight 10 --temporal-weight 1000 --noise-weight 1000 \
     --vgg-weights "$GPU/vgg16_features.pth" --default-scale 1.0 --overwrite 2>&1 | tr '\r' '\n' | { grep -v "it/s" || true; } | tee "$OUT/train.log"
-  tar -C "$OUT" -cf "$OUT/painter_gpu.tar" painter && rm -rf "$OUT/painter"
+  # One file back (at most 16 MB): the network, the codes and two previews; the other previews stay there.
+  (cd "$OUT" && tar -cf painter_gpu.tar painter/networks painter/*.safetensors painter/README.md painter/starry_night.png painter/wave.png)
+  rm -rf "$OUT/painter"
   ;;
 checks)
   [ -n "${TINY:-}" ] || install_stylecam
