@@ -176,6 +176,13 @@ class TransformerNet(nn.Module):
         single.load_state_dict({**self.shared_state(), **code}, strict=True)
         return single.to(next(self.parameters()).device)
 
+    def with_codes(self, codes: list[dict[str, torch.Tensor]]) -> TransformerNet:
+        """A painter network of len(codes) styles with this network's convolutions and these codes, in this order."""
+        painter = TransformerNet(width=self.width, blocks=self.blocks, edge_kernel=self.edge_kernel, styles=len(codes))
+        table = {key: torch.stack([code[key] for code in codes]) for key in painter.code_keys()}
+        painter.load_state_dict({**self.shared_state(), **table}, strict=True)
+        return painter.to(next(self.parameters()).device)
+
     def body(self, x: torch.Tensor, style: StyleChoice = None) -> torch.Tensor:
         """The layers alone, on sides that are multiples of 4 (no padding, no crop).
 

@@ -218,10 +218,7 @@ def start_student(config: DistillConfig, styles: int, init: TransformerNet | Non
     if init.styles == student.styles:
         student.load_state_dict(init.state_dict())
     elif not init.styles:
-        with torch.no_grad():
-            code = init.style_code()
-            table = {key: value.unsqueeze(0).repeat(styles, 1) for key, value in code.items()}
-            student.load_state_dict({**init.shared_state(), **table})
+        student.load_state_dict(init.with_codes([init.style_code()] * styles).state_dict())
     else:
         raise TrainingInputError(f"--init is a painter network of {init.styles} styles; the student has {styles}")
     return student
@@ -455,13 +452,7 @@ def codes_in_order(start: StartingPoint, names: list[str]) -> TransformerNet:
     missing = [name for name in names if name not in start.code_names]
     if missing:
         raise TrainingInputError(f"--init {start.path} has no code for {', '.join(missing)} (it has {', '.join(start.code_names)})")
-    model = start.model
-    ordered = TransformerNet(model.width, model.blocks, model.edge_kernel, styles=len(names))
-    codes = [model.style_code(start.code_names.index(name)) for name in names]
-    state = dict(model.shared_state())
-    state.update({key: torch.stack([code[key] for code in codes]) for key in ordered.code_keys()})
-    ordered.load_state_dict(state)
-    return ordered
+    return start.model.with_codes([start.model.style_code(start.code_names.index(name)) for name in names])
 
 
 # -- a painter network as the teacher -------------------------------------------------------------
@@ -626,8 +617,9 @@ def run_painter(args: argparse.Namespace, config: DistillConfig, network_path: P
     for code in teacher.codes:
         check_can_write(f"{code.name}{FAST_SUFFIX}", args.out, args.overwrite)
     start, photos, device = prepare_run(args, config)
-    init_model = None if start is None else start.model
-    if start is not None and start.code_names:
+    if start is None or not start.code_names:
+        init_model = None if start is None else start.model
+    else:
         init_model = codes_in_order(start, [f"{code.name}{FAST_SUFFIX}" for code in teacher.codes])
     style_names = ", ".join(code.name for code in teacher.codes)
     print(

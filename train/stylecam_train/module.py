@@ -162,14 +162,13 @@ class StyleTransferModule(pl.LightningModule):
         if network.width != self.config.width:
             raise TrainingInputError(f"style {path} has width {network.width}, the run is set to width {self.config.width}")
         target = self.transformer
-        state = dict(network.shared_state())
         if target.styles:
             codes = [network.style_code(names.index(name)) if name in names else network.style_code(0) for name in self.painting_names()]
-            state.update({key: torch.stack([code[key] for code in codes]) for key in target.code_keys()})
+            state = network.with_codes(codes).state_dict()
         elif network.styles:
             raise TrainingInputError(f"{path} is a painter network: start a one-style run from one of its styles instead")
         else:
-            state.update(network.style_code())
+            state = network.state_dict()
         try:
             target.load_state_dict(state)
         except RuntimeError as error:  # another layout of the network (a future variant)
