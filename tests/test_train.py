@@ -758,6 +758,47 @@ def test_ddp_on_two_cpu_processes_trains_exports_once_and_exits(tmp_path, style_
     assert training["steps"] == 6 and training["images_seen"] == 6 * 1 * 2  # a step trains a batch on each process
 
 
+@pytest.mark.parametrize("world_size", [1, 2])
+def test_a_signal_stops_training_only_at_a_step_end_decided_by_every_rank(world_size):
+    """The race that hung a DDP run in CI: SIGTERM landing on rank 0 after its vote at the end of a
+    step stopped rank 0 alone, and rank 1 waited in its next all-reduce for ever. The handler now
+    only records the signal; the stop is the ranks' joint decision at the next step end."""
+    import signal
+    from types import SimpleNamespace
+
+    from stylecam_train.callbacks import GracefulStop
+
+    votes: list[bool] = []
+
+    def reduce_boolean_decision(decision: bool, all: bool = True) -> bool:  # noqa: A002 (Lightning's name)
+        votes.append(decision)
+        return decision or False  # the other rank, unsignalled, votes no
+
+    trainer = SimpleNamespace(
+        world_size=world_size, should_stop=False, strategy=SimpleNamespace(reduce_boolean_decision=reduce_boolean_decision)
+    )
+    stop = GracefulStop()
+    before = signal.getsignal(signal.SIGTERM)
+    stop.on_train_start(trainer, None)
+    try:
+        stop.on_train_batch_end(trainer, None)
+        assert not trainer.should_stop
+        # The handler is called as the interpreter would call it: a real SIGTERM raised inside the
+        # pytest process crashed it (a segfault in CI, after earlier test files had run).
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler) and handler is not before
+        handler(signal.SIGTERM, None)  # between this step's vote and the loop's check
+        assert stop.signal_number == signal.SIGTERM and not trainer.should_stop
+        stop.on_train_batch_end(trainer, None)
+        assert trainer.should_stop
+        assert votes == ([False, True] if world_size > 1 else [])
+        with pytest.raises(KeyboardInterrupt):  # asked twice: at once
+            handler(signal.SIGTERM, None)
+    finally:
+        stop.on_train_end(trainer, None)
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
 @pytest.mark.slow
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="two training processes need two cores")
 def test_sigterm_stops_ddp_training_on_every_rank_with_143(tmp_path, style_image):

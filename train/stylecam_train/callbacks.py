@@ -193,9 +193,10 @@ class GracefulStop(pl.Callback):
 
     Lightning's own handling of an interrupt exits the process (status 1) before the caller can
     save anything, and its SIGTERM handler raises out of the loop; these handlers, installed when
-    training starts (after Lightning's), only ask the loop to stop at the next step boundary.
-    The caller reads ``signal_number`` and saves the checkpoint. A second signal while stopping
-    is not swallowed: it interrupts at once, as the user asked twice.
+    training starts (after Lightning's), only record the signal. The stop is decided at the end
+    of a training step, where every DDP rank decides it together. The caller reads
+    ``signal_number`` and saves the checkpoint. A second signal while stopping is not swallowed:
+    it interrupts at once, as the user asked twice.
     """
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -211,8 +212,10 @@ class GracefulStop(pl.Callback):
         def request_stop(number: int, frame: Any) -> None:
             if self.signal_number is not None:
                 raise KeyboardInterrupt
+            # Not trainer.should_stop here: under DDP a signal landing between this rank's vote at
+            # the end of a step and the loop's own check would stop this rank alone, and the
+            # others would wait for it in their next all-reduce for ever.
             self.signal_number = number
-            trainer.should_stop = True
 
         for number in self.SIGNALS:
             self._previous[number] = signal.signal(number, request_stop)
@@ -220,7 +223,10 @@ class GracefulStop(pl.Callback):
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, *args: Any) -> None:
         # Under DDP the signal reaches one process (the one a terminal, systemd or `timeout` signals);
         # every rank must stop at the same step, or the others wait forever in the next all-reduce.
-        if trainer.world_size > 1 and trainer.strategy.reduce_boolean_decision(self.signal_number is not None, all=False):
+        asked = self.signal_number is not None
+        if trainer.world_size > 1:
+            asked = trainer.strategy.reduce_boolean_decision(asked, all=False)
+        if asked:
             trainer.should_stop = True
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
