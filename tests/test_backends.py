@@ -19,7 +19,8 @@ from stylecam.model import TransformerNet
 from test_cli import assert_one_line_error, run_cli
 
 CPU = torch.device("cpu")
-FP32 = Precision(torch.float32)
+FP32 = Precision(torch.float32, exact=True)  # --precision fp32
+AUTO_FP32 = Precision(torch.float32)  # what --precision auto gives on a CPU
 # fp32 through another runtime sums the same products in another order: measured differences are
 # below 1e-5 on outputs of order 1; 1e-4 leaves room and is still far below one uint8 level (0.004).
 TOLERANCE = 1e-4
@@ -212,6 +213,24 @@ def test_openvino_matches_eager_at_odd_sizes_and_is_cached(tmp_path, monkeypatch
 
 
 @needs_openvino
+def test_openvino_keeps_an_asked_for_fp32_and_picks_its_own_precision_at_auto(tmp_path, monkeypatch):
+    """--precision fp32 is fp32 on every CPU; auto lets OpenVINO run bf16 inside where the CPU has it."""
+    monkeypatch.setenv("STYLECAM_CACHE_DIR", str(tmp_path))
+    assert choose_precision(CPU, "fp32") == FP32 and choose_precision(CPU, "auto") == AUTO_FP32
+    model = _model()
+    assert make_backend("openvino", model, CPU, FP32).computes_in == "fp32"
+    auto = make_backend("openvino", model, CPU, AUTO_FP32)
+    assert auto.computes_in == ("bf16" if backends.openvino_bf16() else "fp32")
+    x = torch.rand(1, 3, 40, 56)
+    with torch.inference_mode():
+        # bf16 keeps 8 bits of mantissa: up to 0.05 measured on this random network's outputs in [0, 1]
+        assert (auto(x) - _eager(model, x)).abs().max().item() < (0.1 if auto.computes_in == "bf16" else TOLERANCE)
+    # auto's measured choice of back end is remembered apart for each: their speeds differ
+    candidates = backends.cpu_backends()
+    assert backends._choice_key(model, candidates, FP32) != backends._choice_key(model, candidates, AUTO_FP32)
+
+
+@needs_openvino
 def test_openvino_refuses_what_it_cannot_run(monkeypatch):
     with pytest.raises(BackendError, match="fp32 or bf16"):
         make_backend("openvino", _model(), CPU, Precision(torch.float16))
@@ -230,8 +249,8 @@ def test_openvino_without_openvino_says_how_to_install_it(monkeypatch):
 def test_a_stylizer_on_openvino_follows_a_style_code_change(tmp_path):
     frame = np.random.default_rng(1).integers(0, 256, (61, 83, 3), dtype=np.uint8)
     style = make_style(tmp_path / "one.safetensors", seed=5)
-    stylizer = Stylizer.from_style(style, device="cpu", backend="openvino", scale=1.0)
-    eager = Stylizer.from_style(style, device="cpu", backend="eager", scale=1.0)
+    stylizer = Stylizer.from_style(style, device="cpu", backend="openvino", precision="fp32", scale=1.0)
+    eager = Stylizer.from_style(style, device="cpu", backend="eager", precision="fp32", scale=1.0)
     assert stylizer.backend.name == "openvino"
     assert np.abs(stylizer.stylize(frame).astype(int) - eager.stylize(frame).astype(int)).max() <= 1
 

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import torch
 
-from stylecam.backends import PAD_SMALLER_BATCHES, choose_precision, cpu_backends, make_backend, synchronize
+from stylecam.backends import PAD_SMALLER_BATCHES, Backend, choose_precision, cpu_backends, make_backend, synchronize
 from stylecam.capture import LiveSource, SourceError, VideoFile, probe_video_file
 from stylecam.devices import hardware_line
 from stylecam.errors import StylecamError
@@ -94,6 +94,11 @@ def _first_frame(clip: Path) -> np.ndarray:
 
 
 # -- the model alone ---------------------------------------------------------------------------
+def computes_inside(backend: Backend, precision: str) -> str | None:
+    """What the back end computes in where that is not the precision it was given (OpenVINO's bf16 at auto, on a CPU made for it)."""
+    return backend.computes_in if backend.computes_in not in (None, precision) else None
+
+
 @torch.inference_mode()
 def time_model(
     model: torch.nn.Module, device: torch.device, backend: str, precision: str, work_size: tuple[int, int], batch: int, repeats: int
@@ -128,6 +133,8 @@ def time_model(
     )
     if runner.fell_back:
         entry["fell_back"] = runner.fell_back
+    if inside := computes_inside(runner, chosen.name):
+        entry["computes_in"] = inside
     return entry
 
 
@@ -228,6 +235,8 @@ def _versions() -> dict:
 # -- progress lines (on stderr, from the command) --------------------------------------------------
 def _model_line(entry: dict) -> str:
     label = f"model {entry['backend']}{' (' + entry['runs'] + ')' if 'runs' in entry else ''} {entry['precision']}"
+    if "computes_in" in entry:
+        label += f" ({entry['computes_in']} inside)"
     if "error" in entry:
         return f"{label}: cannot run here ({entry['error']})"
     return f"{label}: {entry['ms_per_frame']:g} ms a frame ({entry['fps']:g} fps; first call {entry['first_call_ms']:g} ms)"
@@ -281,6 +290,7 @@ def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str, prog
             "cpu_threads": torch.get_num_threads(),
             "backend": stylizer.backend.name,
             "precision": stylizer.precision.name,
+            "computes_in": stylizer.backend.computes_in or stylizer.precision.name,
         }
         report["size"], report["frames"] = f"{width}x{height}", frames
         if "model" in settings.parts:
@@ -296,6 +306,8 @@ def run_bench(settings: BenchSettings, stylizer: Stylizer, style_name: str, prog
                     say(_model_line(entry))
         if "file" in settings.parts or "webcam" in settings.parts:
             chosen = f"{stylizer.backend.name} {stylizer.precision.name}"
+            if inside := computes_inside(stylizer.backend, stylizer.precision.name):
+                chosen += f" ({inside} inside)"
             say(f"first frame, {chosen} at {width}x{height}, batch {settings.batch} (where the back end compiles or tunes)")
             warm = warm_up(stylizer, first, settings.batch)
             report["first_frame"] = {

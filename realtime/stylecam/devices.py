@@ -52,6 +52,9 @@ def configure_cpu_threads(threads: int | None = None) -> None:
 @dataclass
 class Precision:
     dtype: torch.dtype
+    # Asked for by name (--precision fp32), not chosen by auto: a back end keeps it as it is instead
+    # of trading it for a faster one of its own (OpenVINO's bf16 inside, on CPUs made for it).
+    exact: bool = False
 
     @property
     def name(self) -> str:
@@ -65,7 +68,7 @@ def pick_precision(device: torch.device, requested: str = "auto") -> Precision:
         return Precision(torch.float16 if device.type == "cuda" else torch.float32)
     if requested not in table:
         raise SettingError(f"unknown precision {requested!r} (choose from {', '.join(PRECISIONS)})")
-    return Precision(table[requested])
+    return Precision(table[requested], exact=True)
 
 
 def free_memory(device: torch.device) -> int | None:
