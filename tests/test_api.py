@@ -147,6 +147,8 @@ def test_stylize_video_takes_the_cli_s_options_and_containers(tmp_path, stylizer
         stylecam.stylize_video(stylizer, source, tmp_path / "out.avi", progress=False)  # what the CLI refuses too
     with pytest.raises(SettingError, match="steady"):
         stylecam.stylize_video(stylizer, source, tmp_path / "x.mp4", progress=False, steady=1.5)
+    with pytest.raises(SettingError, match="steady_flow must be one of fine, fast"):
+        stylecam.stylize_video(stylizer, source, tmp_path / "x.mp4", progress=False, steady=0.5, steady_flow="slow")
     with pytest.raises(OutputError, match="crf"):
         stylecam.stylize_video(stylizer, source, tmp_path / "x.mp4", progress=False, crf=99)
     assert not (tmp_path / "out.avi").exists() and not (tmp_path / "x.mp4").exists()

@@ -14,6 +14,9 @@ DEFAULT_WIDTH = 32  # the network's first layer's channels; 64 and 128 follow (t
 
 MAX_SCALE = 4.0  # enlarging a frame more than this only multiplies the work; strokes get finer, nothing else
 MAX_STEADY_STRENGTH = 0.95  # at 1 the picture would never change again where nothing moves
+# --steady's optical flow (stylecam.steady.FLOWS): the measure's own for files, a cheaper one for live frames
+STEADY_FLOWS = ("fine", "fast")
+DEFAULT_FILE_STEADY_FLOW = "fine"
 
 # libx264: see stylecam.sinks.EncoderSettings for why these defaults.
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")

@@ -7,6 +7,8 @@ import dataclasses
 import os
 import sys
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,7 +16,14 @@ import numpy as np
 from tqdm import tqdm
 
 from stylecam.capture import VideoFileSource
-from stylecam.choices import DEFAULT_CRF, DEFAULT_ENCODER_THREADS, DEFAULT_PRESET, MAX_STEADY_STRENGTH
+from stylecam.choices import (
+    DEFAULT_CRF,
+    DEFAULT_ENCODER_THREADS,
+    DEFAULT_FILE_STEADY_FLOW,
+    DEFAULT_PRESET,
+    MAX_STEADY_STRENGTH,
+    STEADY_FLOWS,
+)
 from stylecam.errors import OutputError, SettingError, StylecamError
 from stylecam.files import OutputExistsError, check_not_taken, output_claim, release_claim
 from stylecam.frames import Stylizer
@@ -38,6 +47,7 @@ class ConversionReport:
     scale: float
     frames_announced: int | None = None  # the container header's count: a hint, sometimes wrong
     steady: float | None = None  # the SteadyFilter strength, when --steady was on
+    steady_flow: str | None = None  # and its optical flow (stylecam.steady.FLOWS)
     warping_error: float | None = None  # with --flicker: of the frames written (before encoding), see stylecam.flicker
     warping_error_input: float | None = None  # with --flicker: of the input frames, the floor
     flicker_pairs: int | None = None  # with --flicker: frame pairs measured
@@ -67,19 +77,21 @@ def convert_video(
     steady: float | None = None,
     measure_flicker: bool = False,
     encoder: EncoderSettings | None = None,
+    steady_flow: str = DEFAULT_FILE_STEADY_FLOW,
 ) -> ConversionReport:
     """Stylize every frame of ``src`` into ``dst`` (same size, frame count and rate; audio kept).
 
     ``steady``: a SteadyFilter strength (0 to 0.95) that blends each frame with the previous one
-    along the input's motion, against flicker. ``measure_flicker``: compute the warping error of
-    the frames written and of the input (stylecam.flicker) on the way; costs some time per frame.
+    along the input's motion, against flicker, with ``steady_flow``'s optical flow (a key of
+    stylecam.steady.FLOWS). ``measure_flicker``: compute the warping error of the frames written
+    and of the input (stylecam.flicker) on the way. Both run in threads beside the network.
     ``encoder``: libx264's crf, preset and threads (default: EncoderSettings()).
     """
     started = time.perf_counter()
-    after = _FrameSteps(steady, measure_flicker)
     # Two PyAV containers on src, one per purpose and thread: the source's for the information and
     # the frames (decoded ahead in its thread), the writer's for the sound (see VideoWriter._add_audio_stream).
     with (
+        _FrameSteps(steady, measure_flicker, steady_flow) as after,
         VideoFileSource(src) as source,
         VideoWriter(dst, fps=source.info.fps, audio_from=src, overwrite=overwrite, time_base=source.time_base, encoder=encoder) as writer,
     ):
@@ -88,6 +100,7 @@ def convert_video(
             pending: list[tuple[np.ndarray, float | None]] = []  # (frame, its time in the file)
             for item in source:
                 pending.append(item)
+                after.read(item[0])
                 if len(pending) == batch_size:
                     _flush(pending, stylizer, writer, bar, after)
             _flush(pending, stylizer, writer, bar, after)
@@ -109,37 +122,68 @@ def convert_video(
         scale=stylizer.scale,
         frames_announced=info.frame_count,
         steady=steady,
+        steady_flow=steady_flow if steady else None,
         **after.flicker_figures(),
     )
 
 
 class _FrameSteps:
-    """What happens to each stylized frame before it is written: --steady, then --flicker on what is written."""
+    """What happens to each frame around the network: --steady, then --flicker on what is written.
 
-    def __init__(self, steady: float | None, measure_flicker: bool):
+    Both run beside the network, in threads of their own (OpenCV releases the GIL): --steady's
+    optical flow needs only the input frames, so it is found as each frame is read (``read``),
+    while the network paints; the warping error of the frames written is measured behind them.
+    Only --steady's blend, a few ms, runs in the loop. Use as a context manager: leaving it
+    waits for the measure and stops the threads.
+    """
+
+    MEASURE_BEHIND = 8  # frames the measure may lag behind the writer: bounds the frames held for it
+
+    def __init__(self, steady: float | None, measure_flicker: bool, steady_flow: str = DEFAULT_FILE_STEADY_FLOW):
         # Imported here: a plain conversion does not load the flow code.
         from stylecam.flicker import WarpingError
         from stylecam.steady import SteadyFilter
 
-        self.steady = SteadyFilter(steady) if steady else None
+        self.steady = SteadyFilter(steady, flow=steady_flow) if steady else None
         self.meter = WarpingError() if measure_flicker else None
+        self._tracking = ThreadPoolExecutor(1, thread_name_prefix="stylecam-steady") if self.steady is not None else None
+        self._measuring = ThreadPoolExecutor(1, thread_name_prefix="stylecam-flicker") if self.meter is not None else None
+        self._steps: deque[Future] = deque()  # --steady's InputStep of each frame read and not yet written, in order
+        self._measures: deque[Future] = deque()
+
+    def __enter__(self) -> _FrameSteps:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for pool in (self._tracking, self._measuring):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=exc_info[0] is not None)
+        if exc_info[0] is None:
+            for measure in self._measures:
+                measure.result()  # a failure of the measure is the conversion's
+
+    def read(self, original: np.ndarray) -> None:
+        """A frame was read and will be stylized: start on its flow."""
+        if self._tracking is not None:
+            self._steps.append(self._tracking.submit(self.steady.track, original))
 
     def __call__(self, original: np.ndarray, stylized: np.ndarray) -> np.ndarray:
         if self.steady is not None:
-            stylized = self.steady.apply(original, stylized)
-        if self.meter is not None:
-            self.meter.add(original, stylized)
+            stylized = self.steady.blend(self._steps.popleft().result(), stylized)  # read() came first, in the same order
+        if self._measuring is not None:
+            self._measures.append(self._measuring.submit(self.meter.add, original, stylized))
+            while len(self._measures) > self.MEASURE_BEHIND:
+                self._measures.popleft().result()
         return stylized
 
     def flicker_figures(self) -> dict:
+        """The warping error's figures; call after leaving the context (the measure is then complete)."""
         if self.meter is None:
             return {}
         return {"warping_error": self.meter.output_error, "warping_error_input": self.meter.input_error, "flicker_pairs": self.meter.pairs}
 
 
-def _flush(
-    pending: list[tuple[np.ndarray, float | None]], stylizer: Stylizer, writer: VideoWriter, bar: tqdm, after: _FrameSteps | None = None
-) -> None:
+def _flush(pending: list[tuple[np.ndarray, float | None]], stylizer: Stylizer, writer: VideoWriter, bar: tqdm, after: _FrameSteps) -> None:
     if not pending:
         return
     frames = [frame for frame, _ in pending]
@@ -148,7 +192,7 @@ def _flush(
     else:
         outputs = list(stylizer.stylize_batch(np.stack(frames)))
     for output, (frame, seconds) in zip(outputs, pending, strict=True):
-        writer.write(after(frame, output) if after is not None else output, timestamp=seconds)
+        writer.write(after(frame, output), timestamp=seconds)
     bar.update(len(pending))
     # The header's frame count is only a hint: once it is passed, drop the total rather
     # than show a bar beyond 100 % with a negative ETA.
@@ -351,6 +395,7 @@ def stylize_video(
     *,
     batch: int | None = None,
     steady: float | None = None,
+    steady_flow: str = DEFAULT_FILE_STEADY_FLOW,
     measure_flicker: bool = False,
     crf: int = DEFAULT_CRF,
     preset: str = DEFAULT_PRESET,
@@ -361,7 +406,8 @@ def stylize_video(
 
     The options of `stylecam video`: ``batch`` frames per network call (default: the device's);
     ``steady`` a strength from 0 to 0.95 that blends each frame with the previous one along the
-    motion, against flicker (None: off; `--steady` is 0.6); ``measure_flicker`` reports the warping
+    motion, against flicker (None: off; `--steady` is 0.6), with the optical flow ``steady_flow``
+    ("fine", the measure's own, or "fast", the webcam's); ``measure_flicker`` reports the warping
     error of the result and of the input; ``crf``, ``preset`` and ``encoder_threads`` are libx264's.
     """
     from stylecam.sinks import check_video_output_file
@@ -370,6 +416,8 @@ def stylize_video(
     encoder = EncoderSettings(crf=crf, preset=preset, threads=encoder_threads)  # checked before any work
     if steady is not None and not 0 <= steady <= MAX_STEADY_STRENGTH:
         raise SettingError(f"steady must be from 0 to {MAX_STEADY_STRENGTH}, got {steady}")
+    if steady_flow not in STEADY_FLOWS:
+        raise SettingError(f"steady_flow must be one of {', '.join(STEADY_FLOWS)}, got {steady_flow!r}")
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise SettingError(f"batch must be a whole number of at least 1, got {batch!r}")
     check_video_output_file(dst, [src], overwrite)
@@ -384,6 +432,7 @@ def stylize_video(
         steady=steady,
         measure_flicker=measure_flicker,
         encoder=encoder,
+        steady_flow=steady_flow,
     )
 
 

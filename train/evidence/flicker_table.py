@@ -4,8 +4,9 @@ What `stylecam flicker` measures (stylecam.flicker.WarpingError: the change betw
 frames that the input's optical flow does not explain), on the frames as stylized, before any
 encoding, for each style at its own defaults (processing scale, strength 1), on --frames
 consecutive frames of each clip after the first --start. With --steady S the same stylized
-frames are also measured after `stylecam video --steady-strength S`'s filter (one stylization,
-two measures). Prints a table and writes --json. The ratio is the stylized clip's error over the
+frames are also measured after `stylecam video --steady-strength S`'s filter, with each of its
+optical flows (`--steady-flow fine`, the default for files, and `fast`, the webcam's): one
+stylization, three measures. Prints a table and writes --json. The ratio is the stylized clip's error over the
 input's own: 1.0 means no more flicker than the footage has.
 
     python train/evidence/flicker_table.py --clip vtest=vtest.avi --clip megamind=Megamind.avi \
@@ -26,6 +27,7 @@ import av
 import numpy as np
 
 from stylecam import Stylizer
+from stylecam.choices import DEFAULT_FILE_STEADY_FLOW, STEADY_FLOWS
 from stylecam.commands.options import steady_strength
 from stylecam.devices import hardware_description
 from stylecam.flicker import WarpingError
@@ -49,18 +51,22 @@ def figures(meter: WarpingError) -> dict:
 
 
 def measure(style: str, frames: list[np.ndarray], steady: float | None = None) -> dict:
-    """The style's flicker on these frames; with ``steady``, also after the --steady filter at that strength."""
+    """The style's flicker on these frames; with ``steady``, also after the --steady filter at that strength, with each flow.
+
+    ``steady``: the file default's flow (what `stylecam video --steady` does); ``steady_FLOW``: the others.
+    """
     stylizer = Stylizer.from_style(style, device="cpu", backend="eager")
-    meter, steady_meter = WarpingError(), WarpingError()
-    steady_filter = SteadyFilter(steady) if steady else None
+    meter = WarpingError()
+    steadied = {flow: (SteadyFilter(steady, flow=flow), WarpingError()) for flow in STEADY_FLOWS} if steady else {}
     for frame in frames:
         stylized = stylizer(frame)
         meter.add(frame, stylized)
-        if steady_filter is not None:
+        for steady_filter, steady_meter in steadied.values():
             steady_meter.add(frame, steady_filter.apply(frame, stylized))
     result = {**figures(meter), "scale": stylizer.scale}
-    if steady_filter is not None:
-        result["steady"] = {"strength": steady, **figures(steady_meter)}
+    for flow, (_, steady_meter) in steadied.items():
+        key = "steady" if flow == DEFAULT_FILE_STEADY_FLOW else f"steady_{flow}"
+        result[key] = {"strength": steady, "flow": flow, **figures(steady_meter)}
     return result
 
 
@@ -83,14 +89,17 @@ def main() -> int:
         results[label] = {}
         for clip, frames in clips.items():
             results[label][clip] = figure = measure(style, frames, args.steady)
-            steadied = f", {figure['steady']['ratio']:.2f}x with --steady" if args.steady else ""
+            steadied = "".join(
+                f", {cell['ratio']:.2f}x --steady-flow {cell['flow']}" for key, cell in figure.items() if key.startswith("steady")
+            )
             print(f"  {label} / {clip}: {figure['ratio']:.2f}x{steadied} ({figure['pairs']} pairs)", file=sys.stderr)
-    columns = [(clip, False) for clip in clips] + ([(clip, True) for clip in clips] if args.steady else [])
+    keys = [None] + (["steady"] + [f"steady_{flow}" for flow in STEADY_FLOWS if flow != DEFAULT_FILE_STEADY_FLOW] if args.steady else [])
+    columns = [(clip, key) for key in keys for clip in clips]
     width = max(len("style"), *(len(label) for label in results)) + 2
-    print(f"{'style':{width}}" + "".join(f"{clip + (' steady' if steadied else ''):>17}" for clip, steadied in columns))
+    print(f"{'style':{width}}" + "".join(f"{clip + (' ' + key if key else ''):>22}" for clip, key in columns))
     for style, by_clip in results.items():
-        cells = (by_clip[clip]["steady"] if steadied else by_clip[clip] for clip, steadied in columns)
-        print(f"{style:{width}}" + "".join(f"{cell['ratio']:>16.2f}x" for cell in cells))
+        cells = (by_clip[clip][key] if key else by_clip[clip] for clip, key in columns)
+        print(f"{style:{width}}" + "".join(f"{cell['ratio']:>21.2f}x" for cell in cells))
     if args.json:
         settings = {
             "frames": args.frames,

@@ -4,7 +4,8 @@
 #
 # Here, first:   bash train/evidence/gpu_painter.sh prepare     (fills .gpu/, which git ignores)
 # Then, there:   bash train/evidence/gpu_painter.sh train       (carry .gpu/vgg16_features.pth .gpu/photos .gpu/styles; about 9 minutes)
-#                bash train/evidence/gpu_painter.sh checks      (carry .gpu/wheels; pytest -m gpu, the 1080p bench)
+#                bash train/evidence/gpu_painter.sh checks      (carry .gpu/wheels .gpu/clip1080.mp4; pytest -m gpu,
+#                                                                 the 1080p bench, --steady's cost at 1080p)
 # Test it here at tiny sizes: TINY=1 OUT=/tmp/gpu_out bash train/evidence/gpu_painter.sh train
 #
 # The tree that travels is capped at 64 MiB and the tracked files are about 54 MB, 49 of them the
@@ -51,6 +52,19 @@ for source, folder in ((shared / "content", gpu / "photos"), (shared / "styles",
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         cv2.imwrite(str(folder / path.name), image, [cv2.IMWRITE_JPEG_QUALITY, 92])
 PY
+  # 120 frames of the street video at 1920x1080: does --steady's flow, found in a thread, keep up with the GPU?
+  .venv/bin/python - "$SHARED/video/vtest.avi" "$GPU/clip1080.mp4" <<'PY'
+import sys
+import av
+with av.open(sys.argv[1]) as source, av.open(sys.argv[2], "w") as target:
+    stream = target.add_stream("libx264", rate=10, options={"crf": "30", "preset": "veryfast"})
+    stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
+    for index, frame in enumerate(source.decode(video=0)):
+        if index == 120:
+            break
+        target.mux(stream.encode(frame.reformat(width=1920, height=1080, format="yuv420p")))
+    target.mux(stream.encode())
+PY
   .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d "$GPU/wheels" av==18.1.0
   du -sh "$GPU"/* | tee "$OUT/prepare.log"
@@ -81,6 +95,10 @@ checks)
   stylecam bench --device cuda --size 1920x1080 --frames 300 --backend compile --precision fp16 \
     --backends eager,compile --precisions fp32,fp16 > "$OUT/bench_1080p.json" 2> "$OUT/bench_1080p.log" || true
   stylecam bench-train --device cuda > "$OUT/bench_train.json" 2> "$OUT/bench_train.log" || true
+  python3 -m stylecam.steady > "$OUT/steady_cost.log" 2>&1 || true
+  for steady in "" "--steady --steady-flow fast" "--steady --steady-flow fine"; do
+    stylecam video "$GPU/clip1080.mp4" -o /tmp/steady.mp4 --overwrite --device cuda --quiet --json $steady >> "$OUT/steady_1080p.jsonl" 2>> "$OUT/steady_1080p.log" || true
+  done
   ;;
 *)
   echo "gpu_painter.sh: unknown mode $MODE (prepare, train or checks)" >&2

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from stylecam.argtypes import PROG, positive_int
+from stylecam.choices import DEFAULT_FILE_STEADY_FLOW, STEADY_FLOWS
 from stylecam.commands.options import (
     add_encoder_options,
     add_runtime_options,
@@ -42,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="weight of the previous frame for --steady, 0 to 0.95 (default: 0.6; implies --steady)",
     )
     parser.add_argument(
+        "--steady-flow",
+        choices=STEADY_FLOWS,
+        default=DEFAULT_FILE_STEADY_FLOW,
+        help="--steady's optical flow: fine (the one `stylecam flicker` measures with; found in a thread beside the network) "
+        "or fast (the webcam's, a fifth of the CPU time) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--flicker", action="store_true", help="also measure the warping error of the result and of the input (see `stylecam flicker`)"
     )
 
@@ -65,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         steady=steady,
         measure_flicker=args.flicker,
         encoder=encoder_settings(args),
+        steady_flow=args.steady_flow,
     )
     if report.ended_early:
         print(
