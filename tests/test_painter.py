@@ -405,6 +405,43 @@ def test_a_new_style_is_a_code_fitted_on_the_installed_network_with_its_convolut
     load_style("mine:0.5,alpha:0.5")  # a fitted style blends with the network's own styles
 
 
+def test_init_from_a_style_code_fits_that_code_further_on_its_own_network(tmp_path, monkeypatch):
+    """A style fitted in minutes, trained more: the fit starts from its code, not from the mean or a whole network."""
+    from stylecam_train import cli
+
+    network_dir = tmp_path / "installed"
+    painter = install_painter(network_dir, training={"crop_size": 32})
+    monkeypatch.setenv("STYLECAM_WEIGHTS", str(network_dir))
+    painting = _paintings(tmp_path / "p", names=("beta",)) / "beta.jpg"
+    args = _train_args(tmp_path, "--style-image", str(painting), "--init-from", "beta", "--max-steps", "2", "--lr", "1e-8", "--overwrite")
+    config = cli.config_from_args(args)
+    assert Path(config.network) == network_dir / NETWORKS_DIR / "painter.safetensors" and args.max_steps == 2
+    assert cli.run(args) == 0
+    style, model = load_style(tmp_path / "weights" / "beta.safetensors")
+    assert style.metadata.network["file"] == "painter.safetensors" and style.metadata.training["init_from"] == "beta.safetensors"
+    assert style.metadata.style_image.title == "beta" and style.metadata.style_image.licence == "CC0"  # the credit goes on too
+    start = painter.style_code(STYLES.index("beta"))
+    for key, value in start.items():  # at a learning rate of 1e-8 the code is where it started: beta's own
+        torch.testing.assert_close(style.code[key], value, atol=1e-6, rtol=0)
+    for key, value in model.shared_state().items():
+        torch.testing.assert_close(value, painter.shared_state()[key])
+    # A code of another network than --network's is refused in one line, before any work.
+    install_painter(tmp_path / "other", network="other")
+    other = _train_args(
+        tmp_path,
+        "--style-image",
+        str(painting),
+        "--init-from",
+        "beta",
+        "--network",
+        str(tmp_path / "other" / NETWORKS_DIR / "other.safetensors"),
+    )
+    from stylecam_train.errors import TrainingInputError
+
+    with pytest.raises(TrainingInputError, match="is a code of .*painter.safetensors, not of --network"):
+        cli.config_from_args(other)
+
+
 def test_full_trains_a_whole_network_even_with_a_painter_network_installed(tmp_path, monkeypatch):
     from stylecam_train import cli
 
@@ -498,6 +535,55 @@ def test_a_one_style_init_starts_every_code_of_a_fast_painter_network(painter_di
         style, model = load_style(f"{name}_fast")
         assert style.metadata.training["initialized_from"]["style"] == "start"
         assert all(torch.allclose(model.state_dict()[key], started[key], atol=1e-5) for key in started)
+
+
+def test_a_fast_code_as_init_follows_its_teacher_with_only_its_code_learning(painter_dir, tmp_path, monkeypatch):
+    """A teacher whose code was fitted further gets its fast variant back as a code of the same fast network."""
+    from test_train import make_photo_folder
+
+    from stylecam.weights import file_sha256
+    from stylecam_train import distill
+
+    monkeypatch.setattr(distill, "TEACHER_SIDES", (40,))
+    monkeypatch.setattr(distill, "PREVIEW_ROWS", 40)
+    fast_dir = tmp_path / "fast"
+    fast = install_painter(fast_dir, names=[f"{n}_fast" for n in STYLES], network="fastnet")
+    monkeypatch.setenv("STYLECAM_WEIGHTS", f"{painter_dir[0]}{__import__('os').pathsep}{fast_dir}")
+    out = tmp_path / "out"
+    argv = [
+        "distill",
+        "beta",
+        "--data",
+        str(make_photo_folder(tmp_path / "photos")),
+        "--out",
+        str(out),
+        "--init",
+        str(fast_dir / "beta_fast.safetensors"),
+    ]
+    argv += [
+        "--width",
+        str(fast.width),
+        "--blocks",
+        str(fast.blocks),
+        "--steps",
+        "3",
+        "--crop-size",
+        "32",
+        "--batch-size",
+        "1",
+        "--quiet",
+        "--lr",
+        "0.05",
+    ]
+    assert main(argv) == 0
+    style, model = load_style(out / "beta_fast.safetensors")  # found beside, in fast_dir's networks/
+    assert style.metadata.network["file"] == "fastnet.safetensors"
+    assert style.metadata.network["sha256"] == file_sha256(fast_dir / NETWORKS_DIR / "fastnet.safetensors")
+    assert style.metadata.training["distilled_from"]["sha256"] == file_sha256(painter_dir[0] / "beta.safetensors")
+    for key, value in model.shared_state().items():  # the fast network's convolutions, untouched
+        torch.testing.assert_close(value, fast.shared_state()[key])
+    start = fast.style_code(STYLES.index("beta"))
+    assert any((style.code[key] - start[key]).abs().max() > 1e-4 for key in start)  # the code learned
 
 
 def test_a_fast_painter_network_as_init_gives_each_style_its_own_code_back(painter_dir, tmp_path, monkeypatch, capsys):

@@ -176,6 +176,13 @@ class TransformerNet(nn.Module):
         single.load_state_dict({**self.shared_state(), **code}, strict=True)
         return single.to(next(self.parameters()).device)
 
+    def freeze_shared(self) -> TransformerNet:
+        """Only the style code left trainable (a code fit, a code distillation); returns self."""
+        codes = set(self.code_keys())
+        for key, parameter in self.named_parameters():
+            parameter.requires_grad_(key in codes)
+        return self
+
     def with_codes(self, codes: list[dict[str, torch.Tensor]]) -> TransformerNet:
         """A painter network of len(codes) styles with this network's convolutions and these codes, in this order."""
         painter = TransformerNet(width=self.width, blocks=self.blocks, edge_kernel=self.edge_kernel, styles=len(codes))

@@ -205,7 +205,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         raise TrainingInputError("--style-image is required to train")
     config = TrainConfig.from_args(args)
     config.style_image = expand_paintings(config.style_image)
-    if config.network is None and not config.painter and not config.init_from and not getattr(args, "full", False):
+    full = getattr(args, "full", False)
+    if config.init_from and not config.painter and not full:
+        continue_code(config)
+    if config.network is None and not config.painter and not config.init_from and not full:
         config.network = default_network()
         # Said once the run has passed its checks (train_and_export), not before an error about something else.
         args.whole_network_note = config.network is None
@@ -220,6 +223,28 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         # One epoch for a code fit: the progress bar then counts the whole run and its ETA is the run's.
         args.steps_per_epoch = args.max_steps if code_fit else 1000
     return config
+
+
+def continue_code(config: TrainConfig) -> None:
+    """--init-from a painter network's style code, for one painting: fit that code further on its own network.
+
+    What someone who trained a style in minutes and wants more of it expects; a whole network
+    from it is --full. Anything else given to --init-from (a whole network) is left as it was.
+    """
+    from stylecam.weights import find_network, find_painter_network, is_painter_network_file, read_metadata, resolve
+
+    path = resolve(config.init_from)  # a StyleError (one line) for an unknown name or a missing file
+    if is_painter_network_file(path):
+        raise TrainingInputError(
+            f"{path.name} is a painter network: --init-from one of its styles, or give several paintings to train it further"
+        )
+    reference = read_metadata(path).network
+    if reference is None:
+        return
+    network = find_network(reference, path)
+    if config.network and find_painter_network(config.network).resolve() != network.resolve():
+        raise TrainingInputError(f"--init-from {path.name} is a code of {network}, not of --network {config.network}")
+    config.init_from, config.network = str(path), str(network)
 
 
 def default_network() -> str | None:
@@ -550,7 +575,8 @@ def build_module(args: argparse.Namespace, config: TrainConfig):
     from stylecam_train.vgg import load_vgg
 
     module = StyleTransferModule(config, vgg=load_vgg(config.vgg_weights))
-    if config.init_from and args.resume is None:  # a resumed run takes its weights from the checkpoint
+    # A resumed run takes its weights from the checkpoint; a code fit has taken its code already.
+    if config.init_from and not config.network and args.resume is None:
         module.load_initial_weights()
     return module
 

@@ -122,14 +122,16 @@ class TrainConfig:
     # (or new weights) cost minutes on a CPU instead of the hours of a run from scratch.
     init_from: str | None = setting(
         None,
-        "start from this style's weights (a style name or .safetensors file; the width is taken from it)",
+        "start from this style's weights (a style name or .safetensors file; the width is taken from it); "
+        "a painter network's style with one painting: its code is fitted further on that network (with --full: a whole network from it)",
         group="inputs",
         metavar="STYLE",
     )
     # A new style on the painter network: only its code (the norms' scales and shifts, 1,600
     # pairs at width 32) learns, the shared convolutions stay frozen, so a few hundred steps
     # (minutes on a CPU) give a style where a whole network needs hours. Set by the CLI for one
-    # painting unless --full; None trains a whole network.
+    # painting unless --full (and to the code's own network when --init-from is a style code:
+    # the fit then goes on from that code); None trains a whole network.
     network: str | None = setting(
         None,
         "fit only a style code on this painter network, its convolutions frozen (a name or a file; "
@@ -158,8 +160,6 @@ class TrainConfig:
                 check_value(name, weight, WEIGHT_BOUNDS, what=f"{layer}'s weight")
         if self.network and self.painter:
             raise TrainingInputError("--network fits one painting's code; several paintings train a painter network of their own")
-        if self.network and self.init_from:
-            raise TrainingInputError("--network and --init-from both say where to start: give one")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:

@@ -234,6 +234,7 @@ def distill(
     progress: bool = True,
     init: TransformerNet | None = None,
     styles: list[int] | None = None,
+    code_only: bool = False,
 ) -> DistillResult:
     """Train a student of ``config``'s shape to imitate ``teacher`` (see the module's docstring).
 
@@ -242,6 +243,8 @@ def distill(
     the new painting). ``styles``: a painter teacher's code rows to learn, in the student's order,
     with ``teacher_scale`` one scale per row; the student is then a painter network of as many
     codes, and step t learns style t mod len(styles) (one style per step: one processing scale).
+    ``code_only``: only the student's style code learns, its convolutions stay ``init``'s (a code
+    of a fast painter network, following a teacher that changed).
     """
     check_config(config)
     started = time.monotonic()
@@ -265,7 +268,9 @@ def distill(
     ]
     student = start_student(config, len(styles) if styles is not None else 0, init)
     student = student.to(device).train().requires_grad_(True)
-    optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
+    if code_only:
+        student.freeze_shared()
+    optimizer = torch.optim.Adam([parameter for parameter in student.parameters() if parameter.requires_grad], lr=config.lr)
     loss_before = evaluate(student, held_out, ratios, config.gradient_weight)
     training_started = time.monotonic()
     bar = None
@@ -345,9 +350,17 @@ def run_record(config: DistillConfig, result: DistillResult, hardware: str, init
 def student_metadata(
     teacher: Style, name: str, config: DistillConfig, result: DistillResult, hardware: str, init: StartingPoint | None = None
 ) -> StyleMetadata:
-    """The teacher's credit; a training record of the distillation, with the teacher's own record under distilled_from."""
+    """The teacher's credit; a training record of the distillation, with the teacher's own record under distilled_from.
+
+    A student that is a code of ``init``'s painter network names that network, as its code files do.
+    """
     note = f"a fast variant of {teacher.name} for the CPU, distilled from it (student-teacher L1 plus L1 on image gradients)"
+    network = init.network if init is not None else None
     training = {"distilled_from": teacher_record(teacher), **run_record(config, result, hardware, init, note)}
+    if network is not None:
+        training["note"] += f"; only its style code learned, on the fast painter network {network['file']} (its convolutions frozen)"
+        earlier = read_metadata(init.path).training  # the code's place in its network's table stays the same
+        training.update({key: earlier[key] for key in ("style_index", "styles") if key in earlier})
     return StyleMetadata(
         style=name,
         width=config.width,
@@ -356,6 +369,7 @@ def student_metadata(
         style_image=teacher.metadata.style_image,
         training=training,
         default_scale=config.scale,
+        network=network,
     )
 
 
@@ -371,7 +385,14 @@ def distill_settings(metadata: StyleMetadata) -> str:
     """The settings cell of a distilled style's README line: its teacher, its shape and the run's settings."""
     training = metadata.training
     teacher = training["distilled_from"]
-    shared = f", style {training['style_index'] + 1} of a fast painter network of {training['styles']} styles" if metadata.network else ""
+    shared = ""
+    if metadata.network:
+        index, count = training.get("style_index"), training.get("styles")
+        shared = (
+            f", style {index + 1} of a fast painter network of {count} styles"
+            if index is not None and count
+            else ", a fast painter network's code"
+        )
     return (
         f"distilled from {teacher['style']} (sha256 {teacher['sha256'][:12]}): width {metadata.width}, {metadata.blocks} blocks, "
         f"{metadata.edge_kernel}x{metadata.edge_kernel} edges, processing scale {metadata.default_scale:g}{shared}; "
@@ -394,7 +415,10 @@ def export_student(
     """NAME.safetensors, NAME.png (photos, teacher, student) and its line in the folder's README.md."""
     path = check_can_write(name, out, overwrite)
     metadata = student_metadata(teacher, name, config, result, hardware, init)
-    save_style(result.student, path, metadata)
+    if metadata.network is not None:
+        save_style_code(result.student.style_code(), path, metadata)
+    else:
+        save_style(result.student, path, metadata)
     teacher_cpu = copy.deepcopy(teacher_model).to("cpu", torch.float32).eval()
     write_preview_and_line(path, metadata, teacher_cpu, teacher.default_scale, result.student, pick_photos(photos, 3))
     return path
@@ -422,6 +446,7 @@ class StartingPoint:
     path: Path
     model: TransformerNet
     code_names: list[str]  # a painter network's styles, in its order; empty for a one-style file
+    network: dict[str, str] | None = None  # for a style code: the painter network it names ({file, sha256})
 
 
 def load_init(ref: str, config: DistillConfig) -> StartingPoint:
@@ -432,7 +457,7 @@ def load_init(ref: str, config: DistillConfig) -> StartingPoint:
         start = StartingPoint(name=network_path.stem, path=network_path, model=model, code_names=names)
     else:
         style, model = load_style(ref)
-        start = StartingPoint(name=style.name, path=style.path, model=model, code_names=[])
+        start = StartingPoint(name=style.name, path=style.path, model=model, code_names=[], network=style.metadata.network)
     wanted = (config.width, config.blocks, config.edge_kernel)
     found = (model.width, model.blocks, model.edge_kernel)
     if found != wanted:
@@ -617,9 +642,8 @@ def run_painter(args: argparse.Namespace, config: DistillConfig, network_path: P
     for code in teacher.codes:
         check_can_write(f"{code.name}{FAST_SUFFIX}", args.out, args.overwrite)
     start, photos, device = prepare_run(args, config)
-    if start is None or not start.code_names:
-        init_model = None if start is None else start.model
-    else:
+    init_model = None if start is None else start.model
+    if start is not None and start.code_names:
         init_model = codes_in_order(start, [f"{code.name}{FAST_SUFFIX}" for code in teacher.codes])
     style_names = ", ".join(code.name for code in teacher.codes)
     print(
@@ -648,8 +672,18 @@ def run(args: argparse.Namespace) -> int:
         f"stylecam: distilling {teacher.name} (scale {teacher.default_scale:g}) into {name}: " + student_line(config, photos, device),
         file=sys.stderr,
     )
+    # A code of a fast painter network as --init: only the code follows the teacher, and the result is
+    # a code of that same network (what a retrained teacher's fast variant needs, in minutes).
+    code_only = start is not None and start.network is not None
     result = distill(
-        teacher_model, teacher.default_scale, photos, config, device, progress=not args.quiet, init=None if start is None else start.model
+        teacher_model,
+        teacher.default_scale,
+        photos,
+        config,
+        device,
+        progress=not args.quiet,
+        init=None if start is None else start.model,
+        code_only=code_only,
     )
     path = export_student(teacher, teacher_model, result, config, name, args.out, args.overwrite, photos, hardware_description(), start)
     return report(args, config, result, name, teacher.name, [output_dir(args.out) / path.name])

@@ -101,10 +101,11 @@ PATH_SETTINGS = ("style_image", "vgg_weights", "init_from", "network")
 PREVIEW_TILE = 320  # pixels per preview tile: big enough to see strokes, small enough for git
 
 
-def style_image_credit(name: str, overrides: dict[str, str | None]) -> dict[str, str]:
-    """Title/artist/year/credit/licence: known defaults for the shared paintings, flags win."""
+def style_image_credit(name: str, overrides: dict[str, str | None], earlier: dict[str, str] | None = None) -> dict[str, str]:
+    """Title/artist/year/credit/licence: known defaults for the shared paintings, else ``earlier``'s
+    (the style a run goes on from), flags win."""
     known = KNOWN_PAINTINGS.get(name)
-    credit = {"credit": _KNOWN_CREDIT, "licence": _KNOWN_LICENCE, **known} if known else {}
+    credit = {"credit": _KNOWN_CREDIT, "licence": _KNOWN_LICENCE, **known} if known else dict(earlier or {})
     credit.update({key: value for key, value in overrides.items() if value})
     missing = [key for key in ("title", "artist", "licence") if not credit.get(key)]
     if missing:
@@ -134,13 +135,29 @@ def check_can_write_run(name: str, config, out: Path | None, overwrite: bool) ->
         check_can_write(Path(painting).stem, out, overwrite)
 
 
+def earlier_credit(config) -> dict[str, str] | None:
+    """The painting's credit in the style file a one-painting run goes on from (--init-from), if it is one."""
+    from stylecam.weights import is_painter_network_file, read_metadata
+
+    path = Path(config.init_from) if config.init_from else None
+    if path is None or not path.is_file() or is_painter_network_file(path):
+        return None
+    return dataclasses.asdict(read_metadata(path).style_image)
+
+
 def check_credits(name: str, config, overrides: dict[str, str | None]) -> None:
     """Each painting's credit is known or given; a painter run takes the known ones only (one --title cannot fit twelve)."""
     if not config.painter:
-        style_image_credit(painting_key(name, config.style_image[0]), overrides)
+        style_image_credit(painting_key(name, config.style_image[0]), overrides, earlier_credit(config))
         return
     for painting in config.style_image:
         style_image_credit(Path(painting).stem, {})
+
+
+def network_training_record(path: Path) -> dict[str, Any]:
+    """The training record of a painter network file ({} if it has none)."""
+    record = painter_network_info(path).metadata.get("training")
+    return record if isinstance(record, dict) else {}
 
 
 def output_dir(out: Path | None) -> Path:
@@ -380,12 +397,19 @@ def export_module(
         )
     name = name or Path(config.style_image[0]).stem
     path = check_can_write(name, out, overwrite)
-    credit = style_image_credit(painting_key(name, config.style_image[0]), credit_overrides or {})
+    credit = style_image_credit(painting_key(name, config.style_image[0]), credit_overrides or {}, earlier_credit(config))
     training = training_metadata(config.to_dict(), steps, minutes, hardware, images)
     if getattr(module, "spans", None):  # a resumed run whose earlier steps used other settings
         training["earlier_spans"] = spans_record(module.spans)
-    if config.network:  # a code fit is the recipe itself, not a reduced one: no GPU retrain to suggest
-        training["note"] = f"style code fitted on the painter network {Path(config.network).stem}, its convolutions frozen"
+    if config.network:  # a code fit is the recipe itself, not a reduced one; a network trained at reduced settings is
+        network = Path(config.network)
+        training["note"] = f"style code fitted on the painter network {network.stem}, its convolutions frozen"
+        if CPU_NOTE in str(network_training_record(network).get("note", "")):
+            # The full-quality style: the same fit on the network retrained at the classic settings (its own gpu_command).
+            training["note"] += f"; the network was {CPU_NOTE} (GPU_NETWORK in gpu_command: it retrained with its own gpu_command)"
+            training["gpu_command"] = (
+                f"stylecam train --style-image {training['style_image']} --data PHOTOS --name {name} --network GPU_NETWORK --overwrite"
+            )
     elif "note" in training:  # CPU-trained: how to get the full-quality style
         # The stability terms are part of the style's recipe: a retrain from scratch keeps them.
         terms = "".join(f" --{key.replace('_', '-')} {training[key]:g}" for key in ("temporal_weight", "noise_weight") if training.get(key))
@@ -415,8 +439,7 @@ def export_module(
 
 def network_default_scale(path: Path) -> float | None:
     """The processing scale a painter network's styles were exported at (its record's), None for a network from before it was recorded."""
-    record = painter_network_info(path).metadata.get("training")
-    value = record.get("default_scale") if isinstance(record, dict) else None
+    value = network_training_record(path).get("default_scale")
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= MAX_SCALE else None
 
 

@@ -45,7 +45,7 @@ class StyleTransferModule(pl.LightningModule):
         # As a plain dict, so checkpoints load with weights_only and carry every setting.
         self.save_hyperparameters({"config": config.to_dict()})
         if config.network:
-            self.transformer = code_fit_network(Path(config.network))
+            self.transformer = code_fit_network(Path(config.network), Path(config.init_from) if config.init_from else None)
         else:
             self.transformer = TransformerNet(width=config.width, styles=len(config.style_image) if config.painter else 0)
         # Stored in __dict__, not as a submodule: kept out of state_dict, optimiser and checkpoints.
@@ -227,21 +227,26 @@ class StyleTransferModule(pl.LightningModule):
             self.transformer.train(was_training)
 
 
-def code_fit_network(path: Path) -> TransformerNet:
-    """A one-style network on a painter network's frozen convolutions, its code (the only trainable part) at the mean of the network's codes.
+def code_fit_network(path: Path, init_code: Path | None = None) -> TransformerNet:
+    """A one-style network on a painter network's frozen convolutions, its code (the only trainable part)
+    at ``init_code``'s code (a style file of this network) or else at the mean of the network's codes.
 
     The mean code starts from the middle of the styles the network knows, neither of them in
     particular; the shared part never changes, so the fitted code runs on the file it names.
     """
     from stylecam.model import mix_codes
-    from stylecam.weights import load_painter_network
+    from stylecam.weights import load_painter_network, load_style
 
+    if init_code is not None:
+        # load_style puts the code on the network it names (the CLI checked that this is ``path``):
+        # the painter network is read once, not a second time here.
+        style, single = load_style(init_code)
+        if style.code is None:
+            raise TrainingInputError(f"{init_code} is a whole network, not a style code of {path.name}")
+        return single.freeze_shared().train()
     painter, names = load_painter_network(path)
-    single = painter.with_code(mix_codes([painter.style_code(index) for index in range(len(names))], [1.0] * len(names)))
-    codes = set(single.code_keys())
-    for name, parameter in single.named_parameters():
-        parameter.requires_grad_(name in codes)
-    return single.train()
+    code = mix_codes([painter.style_code(index) for index in range(len(names))], [1.0] * len(names))
+    return painter.with_code(code).freeze_shared().train()
 
 
 def _gram_buffer(layer: str) -> str:
