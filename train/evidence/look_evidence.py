@@ -3,7 +3,8 @@
 Two measures per style, on pictures no style was trained on:
 
 1. Faces kept. facenet-pytorch's MTCNN finds the faces of each original picture with probability
-   >= 0.95: the reference faces. The picture is stylized with
+   >= 0.95: the reference faces, less the detections that a person checked and found to be no
+   face (NOT_FACES; --references-sheet shows every detection to check). The picture is stylized with
    ``Stylizer.from_style(style, device="cpu", backend="eager", strength=--strength)`` at the
    style's own default processing scale (what a user gets at the defaults), and MTCNN runs on
    the stylized picture. A reference face is kept when some detection in the stylized picture
@@ -72,6 +73,12 @@ from stylecam_train.vgg import load_vgg
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 DEFAULT_IMAGES = [*sorted((DATA / "faces").glob("*.jpg")), DATA / "content/skimage-astronaut.jpg", DATA / "content/opencv-messi5.jpg"]
 REFERENCE_PROBABILITY = 0.95
+# Reference detections that are no face, found by looking at every one of them (--references-sheet):
+# (picture, box at the picture's working size, what is there). A detection is left out when its
+# IoU with the box is at least 0.5; it is listed in the report's "not_faces".
+NOT_FACES = [
+    ("vtest@645", [600.2, 20.0, 629.1, 54.1], "a red door frame above a white van, no person (MTCNN p = 0.964)"),
+]
 KEPT_PROBABILITY = 0.90
 KEPT_IOU = 0.5
 PAINTING_SIZE = 512  # the training's default style_size
@@ -198,7 +205,7 @@ def style_list(args: argparse.Namespace) -> list[str]:
     else:
         names = [name.strip() for name in args.styles.split(",") if name.strip()]
     names += args.blend
-    if not names:
+    if not names and not args.references_sheet:  # the reference faces alone are worth a run: to check them
         raise SystemExit("no styles")
     return names
 
@@ -331,6 +338,34 @@ def contact_sheet(pictures: list[Picture], results: list[dict], outputs: list[li
     return np.vstack(bands)
 
 
+def not_a_face(picture: str, box: list[float]) -> str | None:
+    """What NOT_FACES says is at this reference detection instead of a face, or None."""
+    return next((what for name, known, what in NOT_FACES if name == picture and iou(box, known) >= 0.5), None)
+
+
+def references_sheet(pictures: list[Picture], not_faces: list[dict], side: int = 160, per_row: int = 6) -> np.ndarray:
+    """Each reference face (and each detection left out as no face, framed red), cropped with a margin, in rows."""
+    crops = [(picture, box, probability, None) for picture in pictures for box, probability in picture.faces]
+    by_name = {picture.name: picture for picture in pictures}
+    crops += [(by_name[item["picture"]], item["box"], item["probability"], item["what"]) for item in not_faces]
+    tiles = []
+    for picture, box, probability, what in crops:
+        x0, y0, x1, y1 = (round(v) for v in box)
+        margin = round(0.3 * (x1 - x0))
+        crop = picture.bgr[max(0, y0 - margin) : y1 + margin, max(0, x0 - margin) : x1 + margin]
+        crop = cv2.resize(crop, (side, side), interpolation=cv2.INTER_AREA if crop.shape[1] > side else cv2.INTER_CUBIC)
+        if what is not None:
+            cv2.rectangle(crop, (0, 0), (side - 1, side - 1), RED, 3)
+        label = np.full((34, side, 3), BACKGROUND, np.uint8)
+        put_text(label, picture.name, (3, 14), 0.38)
+        put_text(label, f"p {probability:.3f}" + ("  NO FACE" if what else ""), (3, 29), 0.38)
+        tiles.append(cv2.copyMakeBorder(np.vstack([crop, label]), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=BACKGROUND))
+    if not tiles:
+        return np.full((40, side, 3), BACKGROUND, np.uint8)
+    tiles += [np.full_like(tiles[0], BACKGROUND)] * (-len(tiles) % per_row)
+    return np.vstack([np.hstack(tiles[start : start + per_row]) for start in range(0, len(tiles), per_row)])
+
+
 def write_sheet(path: Path, sheet: np.ndarray) -> None:
     params = [cv2.IMWRITE_JPEG_QUALITY, 85] if path.suffix.lower() in (".jpg", ".jpeg") else []
     ok, encoded = cv2.imencode(path.suffix, sheet, params)
@@ -340,7 +375,7 @@ def write_sheet(path: Path, sheet: np.ndarray) -> None:
 
 
 def print_table(results: list[dict]) -> None:
-    width = max(len("style"), *(len(r["label"]) for r in results))
+    width = max([len("style"), *(len(r["label"]) for r in results)])
     print(f"{'style':<{width}}  faces kept  fraction  style ratio")
     for r in results:
         fraction = f"{r['faces_kept_fraction']:.2f}" if r["faces_kept_fraction"] is not None else "-"
@@ -381,6 +416,7 @@ def run() -> None:
     parser.add_argument("--sheet", type=Path, help="write the contact sheet here (.jpg at quality 85, or .png)")
     parser.add_argument("--sheet-pictures", help="comma-separated picture names: the sheet's rows (default: every picture)")
     parser.add_argument("--sheet-styles", help="comma-separated style labels, as the table prints them: the sheet's columns (default: all)")
+    parser.add_argument("--references-sheet", type=Path, help="write every reference detection, cropped, here (to check each is a face)")
     parser.add_argument("--self-check", action="store_true", help="strength 0; fail unless every face is kept and every ratio is 1")
     args = parser.parse_args()
     if args.video is None:
@@ -395,9 +431,22 @@ def run() -> None:
     pictures = load_pictures(args)
     detector = FaceDetector()
     distance = StyleDistance(args.vgg)
+    not_faces = []
     for picture in pictures:
-        picture.faces = detector(picture.bgr, REFERENCE_PROBABILITY)
-        progress(f"{picture.name} ({picture.bgr.shape[1]}x{picture.bgr.shape[0]}): {len(picture.faces)} reference faces")
+        found = detector(picture.bgr, REFERENCE_PROBABILITY)
+        picture.faces = []
+        for box, probability in found:
+            what = not_a_face(picture.name, box)
+            if what is None:
+                picture.faces.append((box, probability))
+            else:
+                not_faces.append(
+                    {"picture": picture.name, "box": [round(v, 1) for v in box], "probability": round(probability, 4), "what": what}
+                )
+        left_out = f" ({len(found) - len(picture.faces)} left out: no face)" if len(found) > len(picture.faces) else ""
+        progress(f"{picture.name} ({picture.bgr.shape[1]}x{picture.bgr.shape[0]}): {len(picture.faces)} reference faces{left_out}")
+    if args.references_sheet:
+        write_sheet(args.references_sheet, references_sheet(pictures, not_faces))
 
     results, outputs = [], []
     for number, style in enumerate(styles, 1):
@@ -420,6 +469,7 @@ def run() -> None:
                 "vgg": str(args.vgg),
                 "style_layers": DEFAULT_STYLE_LAYERS,
                 "reference_probability": REFERENCE_PROBABILITY,
+                "not_faces": not_faces,
                 "kept_probability": KEPT_PROBABILITY,
                 "kept_iou": KEPT_IOU,
                 "hardware": hardware_description(),

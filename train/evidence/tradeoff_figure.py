@@ -5,7 +5,7 @@ from its figure in BEFORE to its figure in AFTER (matched by look_evidence's lab
 folder PREFIX/ dropped), the targets as lines (faces 80%, ratio 0.70). The styles of BEFORE that
 AFTER lacks (the whole networks beside the codes) are drawn as red points.
 
-    python train/evidence/tradeoff_figure.py painter_look_stage2.json painter_look.json --labels 'stage 2,stage 3,whole networks' -o painter_tradeoff.png
+    python train/evidence/tradeoff_figure.py painter_look_stage2.json painter_look_stage3.json --labels 'stage 2,stage 3,whole networks' -o painter_tradeoff.png
 """
 
 from __future__ import annotations
