@@ -403,10 +403,12 @@ def export_module(
         training["earlier_spans"] = spans_record(module.spans)
     if config.network:  # a code fit is the recipe itself, not a reduced one; a network trained at reduced settings is
         network = Path(config.network)
-        training["note"] = f"style code fitted on the painter network {network.stem}, its convolutions frozen"
+        training["note"] = f"style code fitted on the painter network {network.name}, its convolutions frozen"
         if CPU_NOTE in str(network_training_record(network).get("note", "")):
             # The full-quality style: the same fit on the network retrained at the classic settings (its own gpu_command).
-            training["note"] += f"; the network was {CPU_NOTE} (GPU_NETWORK in gpu_command: it retrained with its own gpu_command)"
+            training["note"] += (
+                f"; that network was {CPU_NOTE}: gpu_command fits the same code on GPU_NETWORK, the network retrained with its own gpu_command"
+            )
             training["gpu_command"] = (
                 f"stylecam train --style-image {training['style_image']} --data PHOTOS --name {name} --network GPU_NETWORK --overwrite"
             )
