@@ -515,6 +515,17 @@ def test_train_stderr_holds_only_stylecam_lines_and_the_progress_bar(tmp_path, s
     assert result.stdout == ""  # notes and the bar on stderr; stdout is for the result (--json)
 
 
+@pytest.mark.parametrize(("max_steps", "expected"), [(30, 30), (500, 50)])
+def test_the_logging_interval_never_exceeds_a_short_run(tmp_path, max_steps, expected):
+    # A code fit's epoch is its run; an interval longer than that, Lightning warns of on stderr (a 30-step fit).
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args(["--style-image", "p.jpg", "--max-steps", str(max_steps), "--accelerator", "cpu"])
+    assert cli.build_trainer(args, tmp_path, []).log_every_n_steps == expected
+
+
 def test_each_setting_is_declared_once_and_becomes_a_flag():
     import argparse
     from dataclasses import fields

@@ -403,7 +403,9 @@ def build_trainer(args: argparse.Namespace, workdir: Path, callbacks: list):
         max_steps=args.max_steps,
         max_epochs=args.epochs if args.epochs is not None else -1,
         max_time=timedelta(minutes=args.max_minutes) if args.max_minutes else None,
-        log_every_n_steps=args.log_every,
+        # Never more than the run's steps: a code fit's epoch is the whole run, and Lightning warns on
+        # stderr of a logging interval longer than an epoch.
+        log_every_n_steps=min(args.log_every, args.max_steps) if args.max_steps and args.max_steps > 0 else args.log_every,
         logger=loggers,
         callbacks=[checkpoint, stderr_progress_bar(max(1, min(args.log_every, 10))), *callbacks],
         plugins=[AtomicCheckpointIO()],
