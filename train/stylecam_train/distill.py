@@ -359,7 +359,7 @@ def student_metadata(
     training = {"distilled_from": teacher_record(teacher), **run_record(config, result, hardware, init, note)}
     if network is not None:
         training["note"] += f"; only its style code learned, on the fast painter network {network['file']} (its convolutions frozen)"
-        earlier = read_metadata(init.path).training  # the code's place in its network's table stays the same
+        earlier = init.metadata.training  # the code's place in its network's table stays the same
         training.update({key: earlier[key] for key in ("style_index", "styles") if key in earlier})
     return StyleMetadata(
         style=name,
@@ -446,7 +446,12 @@ class StartingPoint:
     path: Path
     model: TransformerNet
     code_names: list[str]  # a painter network's styles, in its order; empty for a one-style file
-    network: dict[str, str] | None = None  # for a style code: the painter network it names ({file, sha256})
+    metadata: StyleMetadata | None = None  # a one-style file's, as loaded
+
+    @property
+    def network(self) -> dict[str, str] | None:
+        """For a style code: the painter network it names ({file, sha256})."""
+        return self.metadata.network if self.metadata is not None else None
 
 
 def load_init(ref: str, config: DistillConfig) -> StartingPoint:
@@ -457,7 +462,7 @@ def load_init(ref: str, config: DistillConfig) -> StartingPoint:
         start = StartingPoint(name=network_path.stem, path=network_path, model=model, code_names=names)
     else:
         style, model = load_style(ref)
-        start = StartingPoint(name=style.name, path=style.path, model=model, code_names=[], network=style.metadata.network)
+        start = StartingPoint(name=style.name, path=style.path, model=model, code_names=[], metadata=style.metadata)
     wanted = (config.width, config.blocks, config.edge_kernel)
     found = (model.width, model.blocks, model.edge_kernel)
     if found != wanted:
