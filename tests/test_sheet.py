@@ -12,6 +12,7 @@ from test_timing import _write_timed
 
 from conftest import listing, make_style, write_video
 from stylecam.sheet import LABEL_HEIGHT, read_inputs
+from stylecam.yuv import bgr_pixels
 from test_cli import assert_one_line_error, run_cli
 
 # A camera that wrote 8 frames over 29.6 s at a nominal 10 fps; and a phone's clip, 30 fps, a stall, then 15 fps.
@@ -71,9 +72,9 @@ def test_sheet_refuses_bad_inputs_with_one_line(workdir, two_styles, capsys):
 
 
 def _decoded(path):
-    """(time in seconds, BGR frame) of every frame, in order, as PyAV decodes them."""
+    """(time in seconds, BGR frame) of every frame, in order, as PyAV decodes them and stylecam converts them."""
     with av.open(str(path)) as container:
-        return [(float(frame.pts * frame.time_base), frame.to_ndarray(format="bgr24")) for frame in container.decode(video=0)]
+        return [(float(frame.pts * frame.time_base), bgr_pixels(frame)) for frame in container.decode(video=0)]
 
 
 def _time_of(frame, decoded):

@@ -28,6 +28,7 @@ import numpy as np
 
 from stylecam.errors import StylecamError
 from stylecam.files import check_input_file, is_still_image, utf8_name
+from stylecam.yuv import bgr_pixels
 
 
 class SourceError(StylecamError):
@@ -74,7 +75,7 @@ def _upright(frame: av.VideoFrame) -> np.ndarray:
     paints the picture the right way up and the output (written with no rotation) shows it so.
     Rotations that are not quarter turns are taken to the nearest one.
     """
-    pixels = frame.to_ndarray(format="bgr24")
+    pixels = bgr_pixels(frame)
     quarter_turns = round((frame.rotation or 0) / 90) % 4
     return np.ascontiguousarray(np.rot90(pixels, quarter_turns)) if quarter_turns else pixels
 
