@@ -204,8 +204,24 @@ def test_video_steady_and_flicker_summary(workdir, style_file, capsys):
     )
     assert code == 0
     summary = json.loads(out)
-    assert summary["steady"] == pytest.approx(0.6) and summary["steady_flow"] == "fine"
+    assert summary["steady"] == pytest.approx(0.8) and summary["steady_flow"] == "fine"
     assert summary["warping_error"] > 0 and summary["warping_error_input"] >= 0 and summary["flicker_pairs"] >= 1
+
+
+@pytest.mark.parametrize(("extra", "strength"), [(["--steady-flow", "fast"], 0.6), (["--steady-strength", "0.3"], 0.3)])
+def test_video_steady_strength_follows_the_flow_unless_given(workdir, style_file, capsys, extra, strength):
+    original = write_video(workdir / "in.mp4", frames=4, width=96, height=64, audio=None)
+    code, out, _ = run_cli(
+        "video", original, "-o", "out.mp4", "--style", style_file, "--steady", *extra, "--json", "--quiet", capsys=capsys
+    )
+    assert code == 0
+    assert json.loads(out)["steady"] == pytest.approx(strength)
+
+
+def test_the_filter_takes_its_flows_default_strength():
+    assert SteadyFilter(flow="fine").strength == 0.8
+    assert SteadyFilter(flow="fast").strength == SteadyFilter().strength == 0.6
+    assert SteadyFilter(0.25, flow="fine").strength == 0.25
 
 
 @pytest.mark.parametrize("flow", STEADY_FLOWS)

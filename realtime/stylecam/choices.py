@@ -17,6 +17,10 @@ MAX_STEADY_STRENGTH = 0.95  # at 1 the picture would never change again where no
 # --steady's optical flow (stylecam.steady.FLOWS): the measure's own for files, a cheaper one for live frames
 STEADY_FLOWS = ("fine", "fast")
 DEFAULT_FILE_STEADY_FLOW = "fine"
+# --steady's strength when none is given, by flow: the fine flow is right on more pixels, so more of
+# the past can be kept. Over the whole of Megamind.avi, thatched_cottages' encoded file measured 1.53
+# times the input's warping error at 0.6 and 1.27 at 0.8 with the fine flow (stylecam.steady).
+DEFAULT_STEADY_STRENGTH = {"fine": 0.8, "fast": 0.6}
 
 # libx264: see stylecam.sinks.EncoderSettings for why these defaults.
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")

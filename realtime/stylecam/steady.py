@@ -29,7 +29,7 @@ The flow depends only on the input frames, so it can be found ahead, in another 
 the network paints: ``track`` takes the input frames in order and ``blend`` the stylized frames
 in the same order (``apply`` is the two in one)::
 
-    steady = SteadyFilter(strength=0.6)
+    steady = SteadyFilter()  # the fast flow at its default strength, 0.6
     for frame in camera:
         shown = steady.apply(frame, stylizer.stylize(frame))
     steady.reset()  # after a jump: another style, another source, a seek
@@ -46,10 +46,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from stylecam.choices import MAX_STEADY_STRENGTH
+from stylecam.choices import DEFAULT_STEADY_STRENGTH, MAX_STEADY_STRENGTH
 from stylecam.flicker import ANALYSIS_LONG_SIDE, MEASURE_PRESET, FlowEstimator, Motion, WarpingError, analysis_size, gray, resized
 
-DEFAULT_STRENGTH = 0.6  # weight of the warped previous output where the flow is trusted
 MAX_STRENGTH = MAX_STEADY_STRENGTH
 
 # name -> (DIS preset, long side in px at which the flow is found, never above the frame's);
@@ -59,6 +58,8 @@ FLOWS = {
     "fast": (cv2.DISOPTICAL_FLOW_PRESET_FAST, 480),  # within a live frame's budget
 }
 DEFAULT_FLOW = "fast"
+# The weight of the warped previous output where the flow is trusted, by flow (stylecam.choices).
+DEFAULT_STRENGTH = DEFAULT_STEADY_STRENGTH
 
 # Per-pixel difference between the warped previous input and the current input (gray, in [0, 1]):
 # below TRUSTED the flow explains the pixel (noise, compression), above UNTRUSTED it does not
@@ -89,15 +90,17 @@ class SteadyFilter:
     halves: ``track(input_bgr) -> InputStep`` for each input frame in order (it may run in another
     thread, ahead of the network), then ``blend(step, stylized_bgr)`` for each in the same order.
     ``reset()`` forgets the past (call it after a seek, a change of style or source, with nothing
-    tracked and not yet blended). ``flow``: a key of ``FLOWS``. Not thread-safe: ``track`` in one
-    thread at a time, ``blend`` in one thread at a time.
+    tracked and not yet blended). ``flow``: a key of ``FLOWS``; ``strength`` None: that flow's
+    ``DEFAULT_STRENGTH``. Not thread-safe: ``track`` in one thread at a time, ``blend`` in one
+    thread at a time.
     """
 
-    def __init__(self, strength: float = DEFAULT_STRENGTH, flow: str = DEFAULT_FLOW):
-        if not 0 <= strength <= MAX_STRENGTH:
-            raise ValueError(f"strength must be between 0 and {MAX_STRENGTH}, got {strength}")
+    def __init__(self, strength: float | None = None, flow: str = DEFAULT_FLOW):
         if flow not in FLOWS:
             raise ValueError(f"flow must be one of {', '.join(FLOWS)}, got {flow!r}")
+        strength = DEFAULT_STRENGTH[flow] if strength is None else strength
+        if not 0 <= strength <= MAX_STRENGTH:
+            raise ValueError(f"strength must be between 0 and {MAX_STRENGTH}, got {strength}")
         self.strength = strength
         self.flow = flow
         preset, self.long_side = FLOWS[flow]
@@ -162,7 +165,7 @@ def moving_texture(width: int, height: int, frames: int, step: int = 2, seed: in
     return [np.ascontiguousarray(canvas[4 : 4 + height, 4 + step * index : 4 + step * index + width]) for index in range(frames)]
 
 
-def time_per_frame(width: int, height: int, frames: int = 30, strength: float = DEFAULT_STRENGTH) -> dict:
+def time_per_frame(width: int, height: int, frames: int = 30, strength: float | None = None) -> dict:
     """Milliseconds per frame (median) of SteadyFilter.apply with each flow and of WarpingError.add, on a moving texture of this size."""
     clip = moving_texture(width, height, frames)
     rng = np.random.default_rng(1)
