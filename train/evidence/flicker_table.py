@@ -33,12 +33,13 @@ from stylecam.devices import hardware_description
 from stylecam.flicker import WarpingError
 from stylecam.steady import SteadyFilter
 from stylecam.weights import installed_styles
+from stylecam.yuv import bgr_pixels
 
 
 def read_frames(path: str, count: int, start: int = 0) -> list[np.ndarray]:
     with av.open(path) as container:
         decoded = (frame for index, frame in enumerate(container.decode(video=0)) if index >= start)
-        return [frame.to_ndarray(format="bgr24") for _, frame in zip(range(count), decoded, strict=False)]
+        return [bgr_pixels(frame) for _, frame in zip(range(count), decoded, strict=False)]
 
 
 def figures(meter: WarpingError) -> dict:

@@ -34,6 +34,7 @@ from stylecam import Stylizer
 from stylecam.flicker import WarpingError
 from stylecam.images import read_image_or_fail
 from stylecam.steady import SteadyFilter
+from stylecam.yuv import bgr_pixels
 
 TILE_WIDTH = 300
 KEPT = 4  # consecutive frames kept from the middle of each clip for the figures
@@ -41,7 +42,7 @@ KEPT = 4  # consecutive frames kept from the middle of each clip for the figures
 
 def read_frames(path: str, count: int) -> list[np.ndarray]:
     with av.open(path) as container:
-        return [frame.to_ndarray(format="bgr24") for _, frame in zip(range(count), container.decode(video=0), strict=False)]
+        return [bgr_pixels(frame) for _, frame in zip(range(count), container.decode(video=0), strict=False)]
 
 
 def label(image: np.ndarray, text: str) -> np.ndarray:
