@@ -10,7 +10,7 @@ import pytest
 
 from conftest import write_video
 from stylecam import cli
-from stylecam.choices import STEADY_FLOWS
+from stylecam.choices import DEFAULT_STEADY_STRENGTH, STEADY_FLOWS
 from stylecam.flicker import WarpingError
 from stylecam.steady import FLOWS, SteadyFilter, moving_texture
 from test_cli import assert_one_line_error, run_cli
@@ -219,6 +219,7 @@ def test_video_steady_strength_follows_the_flow_unless_given(workdir, style_file
 
 
 def test_the_filter_takes_its_flows_default_strength():
+    assert set(DEFAULT_STEADY_STRENGTH) == set(STEADY_FLOWS) == set(FLOWS)
     assert SteadyFilter(flow="fine").strength == 0.8
     assert SteadyFilter(flow="fast").strength == SteadyFilter().strength == 0.6
     assert SteadyFilter(0.25, flow="fine").strength == 0.25

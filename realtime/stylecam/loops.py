@@ -406,9 +406,10 @@ def stylize_video(
 
     The options of `stylecam video`: ``batch`` frames per network call (default: the device's);
     ``steady`` a strength from 0 to 0.95 that blends each frame with the previous one along the
-    motion, against flicker (None: off; `--steady` is 0.8 with the fine flow, 0.6 with the fast), with the optical flow ``steady_flow``
-    ("fine", the measure's own, or "fast", the webcam's); ``measure_flicker`` reports the warping
-    error of the result and of the input; ``crf``, ``preset`` and ``encoder_threads`` are libx264's.
+    motion, against flicker (None: off; `--steady` is 0.8 with the fine flow, 0.6 with the fast),
+    with the optical flow ``steady_flow`` ("fine", the measure's own, or "fast", the webcam's);
+    ``measure_flicker`` reports the warping error of the result and of the input; ``crf``,
+    ``preset`` and ``encoder_threads`` are libx264's.
     """
     from stylecam.sinks import check_video_output_file
 
