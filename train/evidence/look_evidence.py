@@ -56,6 +56,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import torch
@@ -65,6 +66,7 @@ from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer
 from stylecam.images import collect_images, read_image_or_fail
 from stylecam.weights import installed_styles
+from stylecam.yuv import bgr_pixels
 from stylecam_train.images import load_style_image
 from stylecam_train.losses import DEFAULT_STYLE_LAYERS, gram, relative_error
 from stylecam_train.vgg import load_vgg
@@ -111,27 +113,21 @@ def to_long_side(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def video_frames(path: Path, count: int) -> list[tuple[int, np.ndarray]]:
-    """count frames at the middles of count equal parts of the clip, with their indices."""
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise SystemExit(f"cannot open video {path}")
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    if total <= 0:  # some containers do not say; count by decoding
-        while capture.grab():
-            total += 1
-        capture.release()
-        capture = cv2.VideoCapture(str(path))
-    wanted = sorted({int((k + 0.5) * total / count) for k in range(count)})
-    found = []
-    # Decoding in order instead of seeking: seeking lands on key frames in some codecs.
-    for index in range(wanted[-1] + 1):
-        if not capture.grab():
-            break
-        if index in wanted:
-            ok, frame = capture.retrieve()
-            if ok:
-                found.append((index, frame))
-    capture.release()
+    """count frames at the middles of count equal parts of the clip, with their indices, read as `stylecam video` reads them."""
+    try:
+        with av.open(str(path)) as container:
+            total = container.streams.video[0].frames or sum(1 for _ in container.demux(video=0))
+        wanted = sorted({int((k + 0.5) * total / count) for k in range(count)})
+        found = []
+        # Decoding in order instead of seeking: seeking lands on key frames in some codecs.
+        with av.open(str(path)) as container:
+            for index, frame in enumerate(container.decode(video=0)):
+                if index in wanted:
+                    found.append((index, bgr_pixels(frame)))
+                if index >= wanted[-1]:
+                    break
+    except (av.FFmpegError, IndexError) as error:
+        raise SystemExit(f"cannot read video {path}: {error}") from None
     if len(found) < len(wanted):
         progress(f"warning: {path} gave {len(found)} of the {len(wanted)} frames asked for")
     return found
