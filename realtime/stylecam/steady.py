@@ -58,8 +58,6 @@ FLOWS = {
     "fast": (cv2.DISOPTICAL_FLOW_PRESET_FAST, 480),  # within a live frame's budget
 }
 DEFAULT_FLOW = "fast"
-# The weight of the warped previous output where the flow is trusted, by flow (stylecam.choices).
-DEFAULT_STRENGTH = DEFAULT_STEADY_STRENGTH
 
 # Per-pixel difference between the warped previous input and the current input (gray, in [0, 1]):
 # below TRUSTED the flow explains the pixel (noise, compression), above UNTRUSTED it does not
@@ -90,15 +88,16 @@ class SteadyFilter:
     halves: ``track(input_bgr) -> InputStep`` for each input frame in order (it may run in another
     thread, ahead of the network), then ``blend(step, stylized_bgr)`` for each in the same order.
     ``reset()`` forgets the past (call it after a seek, a change of style or source, with nothing
-    tracked and not yet blended). ``flow``: a key of ``FLOWS``; ``strength`` None: that flow's
-    ``DEFAULT_STRENGTH``. Not thread-safe: ``track`` in one thread at a time, ``blend`` in one
-    thread at a time.
+    tracked and not yet blended). ``flow``: a key of ``FLOWS``; ``strength``: the weight of the
+    warped previous output where the flow is trusted (None: the flow's own, in
+    ``DEFAULT_STEADY_STRENGTH``). Not thread-safe: ``track`` in one thread at a time, ``blend``
+    in one thread at a time.
     """
 
     def __init__(self, strength: float | None = None, flow: str = DEFAULT_FLOW):
         if flow not in FLOWS:
             raise ValueError(f"flow must be one of {', '.join(FLOWS)}, got {flow!r}")
-        strength = DEFAULT_STRENGTH[flow] if strength is None else strength
+        strength = DEFAULT_STEADY_STRENGTH[flow] if strength is None else strength
         if not 0 <= strength <= MAX_STRENGTH:
             raise ValueError(f"strength must be between 0 and {MAX_STRENGTH}, got {strength}")
         self.strength = strength

@@ -10,11 +10,11 @@ seen. They matter here because they are fixed to the pixel grid while the pictur
 - the style network, fed blocky colour, paints it into its strokes;
 - ``stylecam flicker`` reads the blocks of a stylized file as shimmer that nobody watching it sees.
   On 30 frames of Megamind.avi stylized with thatched_cottages and --steady, written at crf 18,
-  the repeated decode measured 2.18 times the input's warping error, this one 1.95 (2-core CPU).
+  the repeated decode measured 2.18 times the input's warping error, this one 1.94 (2-core CPU).
 
 ``bgr_pixels`` interpolates 8-bit 4:2:0 frames bilinearly (chroma sited at the centre of its
-2x2 block, as swscale's scaled path does) and converts with the frame's own matrix and range
-in floating point; every other pixel format goes through FFmpeg as before. It costs 9 ms a 1080p
+2x2 block, as swscale's scaled path does) and converts with the frame's own matrix and range,
+rounding once; every other pixel format goes through FFmpeg as before. It costs 8 ms a 1080p
 frame on the 2-core CPU where FFmpeg's takes 4, in the decoding thread, beside the network.
 """
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from stylecam.argtypes import PROG, positive_int
-from stylecam.choices import DEFAULT_FILE_STEADY_FLOW, STEADY_FLOWS
+from stylecam.choices import DEFAULT_FILE_STEADY_FLOW, DEFAULT_STEADY_STRENGTH, STEADY_FLOWS
 from stylecam.commands.options import (
     add_encoder_options,
     add_runtime_options,
@@ -56,12 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stylecam.loops import convert_video
-    from stylecam.steady import DEFAULT_STRENGTH
 
     check_video_output(args.output, [args.input], args.overwrite)
     style, stylizer = load_stylizer(args)
     batch = args.batch or stylizer.default_batch()
-    steady = args.steady_strength if args.steady_strength is not None else (DEFAULT_STRENGTH[args.steady_flow] if args.steady else None)
+    steady = (
+        args.steady_strength if args.steady_strength is not None else (DEFAULT_STEADY_STRENGTH[args.steady_flow] if args.steady else None)
+    )
     report = convert_video(
         args.input,
         args.output,
