@@ -73,3 +73,30 @@ def test_sparse_timestamps_in_an_avi_keep_the_duration(workdir, style_file, caps
     assert len(after) == len(before) == len(times_ms)
     assert after[-1] - after[0] == pytest.approx(29.6, abs=0.1)  # within one frame of the source's 29.6 s
     assert np.allclose(after, before, atol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("pts", "dts", "decode_order_times", "expected"),
+    [
+        (5, 4, False, 5 / 25),  # MP4, MKV...: the presentation time is the pts
+        (5, 4, True, 4 / 25),  # AVI: the pts of a packed B-frame's neighbour is one step off; the dts is in display order
+        (7, None, True, 7 / 25),  # the last frames out of the decoder have no dts: their pts
+        (None, None, True, None),
+    ],
+)
+def test_a_frames_time_comes_from_its_dts_where_the_file_times_packets_in_decode_order(pts, dts, decode_order_times, expected):
+    from types import SimpleNamespace
+
+    from stylecam.capture import _frame_time
+
+    frame = SimpleNamespace(pts=pts, dts=dts, time_base=Fraction(1, 25))
+    assert _frame_time(frame, decode_order_times) == expected
+
+
+def test_avi_frames_are_timed_by_their_dts(workdir):
+    from stylecam.capture import VideoFile
+
+    source = _write_timed(workdir / "sparse.avi", [0, 100, 400, 500], Fraction(1, 10), codec="mjpeg")
+    with VideoFile(source) as video:
+        assert video._decode_order_times
+        assert [round(time, 3) for _, time in video.frames()] == [0.0, 0.1, 0.4, 0.5]

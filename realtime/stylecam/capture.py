@@ -80,9 +80,17 @@ def _upright(frame: av.VideoFrame) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(pixels, quarter_turns)) if quarter_turns else pixels
 
 
-def _frame_time(frame: av.VideoFrame) -> float | None:
-    """A decoded frame's presentation time in seconds; None where the file gives none."""
-    return float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+def _frame_time(frame: av.VideoFrame, decode_order_times: bool = False) -> float | None:
+    """A decoded frame's presentation time in seconds; None where the file gives none.
+
+    ``decode_order_times``: the file times its packets in decode order only (AVI), so the time
+    is the frame's dts. An AVI holds no presentation times; with B-frames (DivX and Xvid's packed
+    ones), frames leave the decoder in display order but carry the times of the packets they came
+    from, which then go back one step at every B-frame (Megamind.avi: at 88 of its 270 frames).
+    Their dts counts the frames in the order they leave the decoder, which is display order.
+    """
+    stamp = frame.dts if decode_order_times and frame.dts is not None else frame.pts
+    return float(stamp * frame.time_base) if stamp is not None and frame.time_base else None
 
 
 class VideoFile:
@@ -114,6 +122,7 @@ class VideoFile:
             self.stream = self.container.streams.video[0]
             self.stream.thread_type = "AUTO"  # frame and slice threads: decoding keeps ahead of the network
             self.time_base: Fraction = self.stream.time_base or Fraction(1, 1000)
+            self._decode_order_times = "avi" in self.container.format.name.split(",")
             self._frames: Iterator[av.VideoFrame] | None = self.container.decode(self.stream)
             try:
                 first = next(self._frames, None)
@@ -122,12 +131,15 @@ class VideoFile:
             if first is None:
                 raise SourceError(f"input {path} has no video frames (empty, or truncated)")
             self.first: np.ndarray = _upright(first)
-            self.first_time: float | None = _frame_time(first)
+            self.first_time: float | None = self._time(first)
             # The size as shown: a quarter-turned clip's width and height trade places.
             self.info = dataclasses.replace(_stream_info(self.stream), width=self.first.shape[1], height=self.first.shape[0])
         except BaseException:
             self.container.close()
             raise
+
+    def _time(self, frame: av.VideoFrame) -> float | None:
+        return _frame_time(frame, self._decode_order_times)
 
     def frames(self) -> Iterator[tuple[np.ndarray, float | None]]:
         """Every frame from the first, as ``(BGR frame, seconds)``; a damaged or truncated file ends at its last good frame."""
@@ -137,7 +149,7 @@ class VideoFile:
         yield self.first, self.first_time
         try:
             for frame in rest:
-                yield _upright(frame), _frame_time(frame)
+                yield _upright(frame), self._time(frame)
         except av.FFmpegError:
             return  # the caller compares the frames found with the header
 
@@ -166,7 +178,7 @@ class VideoFile:
         last_time = 0.0
         try:
             for frame in self.container.decode(stream):
-                time = _frame_time(frame)
+                time = self._time(frame)
                 if time is None:  # no timestamp: one nominal frame after the previous one
                     time = last_time + 1 / self.info.fps if last is not None else (self.first_time or 0.0)
                 if time >= seconds - 1e-6:
