@@ -4,11 +4,12 @@ Most video (H.264, MPEG-4, VP9 as cameras and encoders write it) stores colour a
 resolution each way (4:2:0): one colour sample for every 2x2 pixels. FFmpeg's own conversion to
 BGR (``VideoFrame.to_ndarray(format="bgr24")``, swscale's unscaled path) repeats each colour
 sample over its 2x2 block and computes in fixed point (2 to 3 levels off in green). Players
-interpolate the colour planes instead (a GPU samples them bilinearly), so the blocks are never
-seen. They matter here because they are fixed to the pixel grid while the picture moves:
+that draw with a GPU interpolate the colour planes instead (it samples them bilinearly), so
+the blocks are not seen there. They matter here because they are fixed to the pixel grid while
+the picture moves:
 
 - the style network, fed blocky colour, paints it into its strokes;
-- ``stylecam flicker`` reads the blocks of a stylized file as shimmer that nobody watching it sees.
+- ``stylecam flicker`` reads the blocks of a stylized file as shimmer that a viewer does not see.
   On 30 frames of Megamind.avi stylized with thatched_cottages and --steady, written at crf 18,
   the repeated decode measured 2.18 times the input's warping error, this one 1.94 (2-core CPU).
 
