@@ -18,28 +18,28 @@ Runs on the CPU (eager): about 0.3 s a frame for a whole network at 768x576 on t
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 
 from stylecam import Stylizer
+from stylecam.capture import VideoFile
 from stylecam.choices import DEFAULT_FILE_STEADY_FLOW, STEADY_FLOWS
 from stylecam.commands.options import steady_strength
 from stylecam.devices import hardware_description
 from stylecam.flicker import WarpingError
 from stylecam.steady import SteadyFilter
 from stylecam.weights import installed_styles
-from stylecam.yuv import bgr_pixels
 
 
 def read_frames(path: str, count: int, start: int = 0) -> list[np.ndarray]:
-    with av.open(path) as container:
-        decoded = (frame for index, frame in enumerate(container.decode(video=0)) if index >= start)
-        return [bgr_pixels(frame) for _, frame in zip(range(count), decoded, strict=False)]
+    """Frames ``start`` to ``start + count`` of the clip, read as `stylecam video` reads them."""
+    with VideoFile(Path(path)) as video:
+        return [frame for frame, _ in itertools.islice(video.frames(), start, start + count)]
 
 
 def figures(meter: WarpingError) -> dict:

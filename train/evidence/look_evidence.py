@@ -49,6 +49,7 @@ and every ratio is 1: a check of the measuring, not of the styles.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -56,17 +57,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import torch
 
+from stylecam.capture import VideoFile
 from stylecam.devices import hardware_description
 from stylecam.errors import StylecamError
 from stylecam.frames import Stylizer
 from stylecam.images import collect_images, read_image_or_fail
 from stylecam.weights import installed_styles
-from stylecam.yuv import bgr_pixels
 from stylecam_train.images import load_style_image
 from stylecam_train.losses import DEFAULT_STYLE_LAYERS, gram, relative_error
 from stylecam_train.vgg import load_vgg
@@ -115,18 +115,16 @@ def to_long_side(image: np.ndarray, size: int) -> np.ndarray:
 def video_frames(path: Path, count: int) -> list[tuple[int, np.ndarray]]:
     """count frames at the middles of count equal parts of the clip, with their indices, read as `stylecam video` reads them."""
     try:
-        with av.open(str(path)) as container:
-            total = container.streams.video[0].frames or sum(1 for _ in container.demux(video=0))
+        with VideoFile(path) as video:
+            total = video.info.frame_count
+        if not total:  # some containers do not say; count by decoding
+            with VideoFile(path) as video:
+                total = sum(1 for _ in video.frames())
         wanted = sorted({int((k + 0.5) * total / count) for k in range(count)})
-        found = []
         # Decoding in order instead of seeking: seeking lands on key frames in some codecs.
-        with av.open(str(path)) as container:
-            for index, frame in enumerate(container.decode(video=0)):
-                if index in wanted:
-                    found.append((index, bgr_pixels(frame)))
-                if index >= wanted[-1]:
-                    break
-    except (av.FFmpegError, IndexError) as error:
+        with VideoFile(path) as video:
+            found = [(index, frame) for index, (frame, _) in enumerate(itertools.islice(video.frames(), wanted[-1] + 1)) if index in wanted]
+    except StylecamError as error:
         raise SystemExit(f"cannot read video {path}: {error}") from None
     if len(found) < len(wanted):
         progress(f"warning: {path} gave {len(found)} of the {len(wanted)} frames asked for")

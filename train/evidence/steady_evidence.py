@@ -23,26 +23,27 @@ of 40 frames on two cores.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from stylecam import Stylizer
+from stylecam.capture import VideoFile
 from stylecam.flicker import WarpingError
 from stylecam.images import read_image_or_fail
 from stylecam.steady import SteadyFilter
-from stylecam.yuv import bgr_pixels
 
 TILE_WIDTH = 300
 KEPT = 4  # consecutive frames kept from the middle of each clip for the figures
 
 
 def read_frames(path: str, count: int) -> list[np.ndarray]:
-    with av.open(path) as container:
-        return [bgr_pixels(frame) for _, frame in zip(range(count), container.decode(video=0), strict=False)]
+    """The first ``count`` frames of the clip, read as `stylecam video` reads them."""
+    with VideoFile(Path(path)) as video:
+        return [frame for frame, _ in itertools.islice(video.frames(), count)]
 
 
 def label(image: np.ndarray, text: str) -> np.ndarray:

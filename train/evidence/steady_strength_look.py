@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from stylecam import Stylizer
+from stylecam.capture import VideoFile
 from stylecam.steady import SteadyFilter
-from stylecam.yuv import bgr_pixels
 
 TILE_WIDTH = 360
 STRENGTHS = (0.6, 0.8)
@@ -33,8 +33,8 @@ def labelled(image: np.ndarray, text: str) -> np.ndarray:
 
 
 def row(stylizer: Stylizer, clip: str, start: int, box: tuple[int, int, int, int], count: int) -> np.ndarray:
-    with av.open(clip) as container:
-        frames = [bgr_pixels(frame) for frame in itertools.islice(container.decode(video=0), start, start + count)]
+    with VideoFile(Path(clip)) as video:
+        frames = [frame for frame, _ in itertools.islice(video.frames(), start, start + count)]
     painted = [stylizer(frame) for frame in frames]
     shown = {"input": frames[-1], "no --steady": painted[-1]}
     for strength in STRENGTHS:

@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
     check_video_output(args.output, [args.input], args.overwrite)
     style, stylizer = load_stylizer(args)
     batch = args.batch or stylizer.default_batch()
-    steady = (
-        args.steady_strength if args.steady_strength is not None else (DEFAULT_STEADY_STRENGTH[args.steady_flow] if args.steady else None)
-    )
+    steady = args.steady_strength
+    if steady is None and args.steady:
+        steady = DEFAULT_STEADY_STRENGTH[args.steady_flow]
     report = convert_video(
         args.input,
         args.output,
