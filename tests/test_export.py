@@ -94,6 +94,7 @@ def test_the_contract_is_in_the_file(exported):
     loaded, _ = load_style(style)
     assert props["stylecam.style"] == loaded.name == "random"
     assert float(props["stylecam.default_scale"]) == loaded.default_scale
+    assert float(props["stylecam.default_detail"]) == loaded.default_detail == 0
     assert props["stylecam.credit"] == loaded.credit_line()
     assert "[0, 1]" in props["stylecam.input"] and "default_scale" in props["stylecam.input"]
     assert props["stylecam.exporter"] in backends.EXPORTERS
@@ -117,6 +118,7 @@ def test_the_summary_and_the_line_say_what_was_written(workdir, style_file, caps
         "exporter": summary["exporter"],
         "opset": 13,
         "default_scale": 1.0,
+        "default_detail": 0.0,
     }
     assert summary["exporter"] in backends.EXPORTERS
     if importlib.util.find_spec("onnxscript") is None:

@@ -108,6 +108,7 @@ def test_a_tiny_distillation_lowers_the_loss_and_exports_a_file_that_names_its_t
     assert training["distilled_from"]["default_scale"] == 0.75
     assert metadata.style_image == read_metadata(teacher).style_image  # the teacher's credit
     assert (metadata.width, metadata.blocks, metadata.edge_kernel, metadata.default_scale) == (4, 1, 5, 0.5)
+    assert metadata.default_detail == distill.DistillConfig().detail > 0  # the runtime adds the input's detail back by default
     assert model(torch.rand(1, 3, 33, 47)).shape == (1, 3, 33, 47)
     assert (out / "teacher_fast.png").is_file()
     assert "| teacher_fast |" in (out / "README.md").read_text()
@@ -121,8 +122,9 @@ def test_a_student_can_start_from_another_of_its_shape_and_says_so(tmp_path, cap
     photos = _photos(tmp_path / "photos", count=1)
     common = ["distill", str(teacher), "--data", str(photos), "--out", str(tmp_path / "out"), "--steps", "1", "--crop-size", "32"]
     common += ["--batch-size", "1", "--quiet", "--lr", "1e-9"]
-    assert cli.main([*common, "--width", "4", "--blocks", "1", "--init", str(start)]) == 0
+    assert cli.main([*common, "--width", "4", "--blocks", "1", "--init", str(start), "--detail", "0.4"]) == 0
     style, model = load_style(tmp_path / "out" / "teacher_fast.safetensors")
+    assert style.default_detail == 0.4
     assert style.metadata.training["initialized_from"] == {"style": "start", "sha256": hashlib.sha256(start.read_bytes()).hexdigest()}
     started = load_style(start)[1].state_dict()
     assert all(torch.allclose(model.state_dict()[key], started[key], atol=1e-5) for key in started)  # a step at lr 1e-9 moves nothing
@@ -160,7 +162,7 @@ def test_distill_refuses_an_existing_file_before_any_work(tmp_path, capsys):
         ("--steps", "0", "1 to 10000000"), ("--seed", str(2**70), "0 to 4294967295"), ("--seed", "-1", "0 to 4294967295"),
         ("--scale", "0", "above 0 and at most 4"), ("--scale", "5", "above 0 and at most 4"), ("--scale", "nan", "above 0"),
         ("--max-minutes", "0", "above 0 and at most 1000000"), ("--max-minutes", "nan", "above 0"), ("--lr", "nan", "above 0 and at most 1"), ("--lr", "0", "above 0"),
-        ("--gradient-weight", "-1", "0 to 1000000"), ("--device", "gpu", "choose from"),
+        ("--gradient-weight", "-1", "0 to 1000000"), ("--device", "gpu", "choose from"), ("--detail", "3", "0 to 2"),
     ],
 )  # fmt: skip
 def test_out_of_range_distill_settings_are_refused_before_any_work(tmp_path, capsys, flag, value, limit):

@@ -485,7 +485,7 @@ def test_distilling_a_painter_network_gives_one_fast_network_whose_codes_each_fo
     out = tmp_path / "fast"
     argv = ["distill", TEST_NETWORK, "--data", str(make_photo_folder(tmp_path / "photos")), "--out", str(out)]
     argv += ["--width", "4", "--blocks", "1", "--edge-kernel", "5", "--scale", "0.5", "--steps", "60", "--crop-size", "32"]
-    argv += ["--batch-size", "2", "--quiet", "--lr", "5e-3"]
+    argv += ["--batch-size", "2", "--quiet", "--lr", "5e-3", "--detail", "0.8"]
     assert main(argv) == 0
     stderr = capsys.readouterr().err
     network = out / NETWORKS_DIR / f"{TEST_NETWORK}_fast.safetensors"
@@ -499,7 +499,7 @@ def test_distilling_a_painter_network_gives_one_fast_network_whose_codes_each_fo
         assert record["distilled_from"]["style"] == name
         assert record["distilled_from"]["sha256"] == file_sha256(folder / f"{name}.safetensors")
         assert record["loss_after"] < record["loss_before"]
-        assert (style.metadata.width, style.metadata.blocks, style.default_scale) == (4, 1, 0.5)
+        assert (style.metadata.width, style.metadata.blocks, style.default_scale, style.default_detail) == (4, 1, 0.5, 0.8)
         assert style.metadata.style_image.title == name  # the teacher code's credit
         assert (out / f"{name}_fast.png").is_file() and f"| {name}_fast |" in (out / "README.md").read_text()
         students[name] = model

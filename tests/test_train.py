@@ -319,6 +319,15 @@ def test_export_from_checkpoint_replaces_the_readme_line(trained, tmp_path):
     assert load_style(out / "tiny.safetensors")[0].metadata.training["steps"] == STEPS
 
 
+def test_writing_a_styles_readme_line_again_unchanged_keeps_one_line(tmp_path):
+    readme = tmp_path / "README.md"
+    export.update_readme(readme, "tiny", "| tiny | a line |")
+    export.update_readme(readme, "other", "| other | b line |")
+    export.update_readme(readme, "tiny", "| tiny | a line |")  # a preview redrawn: the same row again
+    lines = readme.read_text().splitlines()
+    assert lines.count("| tiny | a line |") == 1 and lines.count("| other | b line |") == 1
+
+
 def test_cli_reports_bad_layer_names_as_input_errors(tmp_path, style_image):
     args = train_args(tmp_path, style_image, tmp_path, "--style-layers", "relu1_2:0.25,conv9")
     with pytest.raises(TrainingInputError, match="conv9"):

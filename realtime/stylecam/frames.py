@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from stylecam.backends import EagerBackend, choose_precision, make_backend
-from stylecam.choices import BACKENDS, MAX_SCALE
+from stylecam.choices import BACKENDS, MAX_DETAIL, MAX_SCALE
 from stylecam.devices import Precision, configure_cpu_threads, free_memory, pick_device
 from stylecam.errors import InputError, InputTypeError, SettingError, StylecamError
 from stylecam.model import MIN_SIDE, TransformerNet
@@ -46,6 +46,13 @@ def check_strength(strength: object) -> float:
     if isinstance(strength, bool) or not isinstance(strength, numbers.Real) or not 0 <= strength <= 1:  # NaN fails too
         raise SettingError(f"strength must be a number from 0 to 1, got {strength!r}")
     return float(strength)
+
+
+def check_detail(detail: object) -> float:
+    """The detail amount as a float, or a SettingError: a number from 0 to MAX_DETAIL."""
+    if isinstance(detail, bool) or not isinstance(detail, numbers.Real) or not 0 <= detail <= MAX_DETAIL:  # NaN fails too
+        raise SettingError(f"detail must be a number from 0 to {MAX_DETAIL:g}, got {detail!r}")
+    return float(detail)
 
 
 def check_keep_colors(keep_colors: object) -> bool:
@@ -107,18 +114,75 @@ def processing_size(height: int, width: int, scale: float) -> tuple[int, int]:
     return max(MIN_SIDE, round(height * scale)), max(MIN_SIDE, round(width * scale))
 
 
+# The detail that --detail adds back is what a Gaussian of this share of the frame's short side
+# blurs away: sigma 12 pixels at 480 rows, so a face's eyes, mouth and outline, not only its
+# finest edges. On the 17 faces of the fast styles' test (train/evidence/README.md, "Detail
+# for the fast styles") sigma = short side / 160 brought back too little of the faces.
+DETAIL_SIDE_DIVISOR = 40
+
 # BT.601 luma weights. In Y'UV, R, G and B each equal Y plus a term of U and V only, so
 # replacing Y while keeping U and V adds the same amount to all three channels.
 _LUMA = (0.299, 0.587, 0.114)
 
 
-def apply_controls(stylized: torch.Tensor, original: torch.Tensor, strength: float = 1.0, keep_colors: bool = False) -> torch.Tensor:
-    """The creative controls, on (B, 3, H, W) RGB in [0, 1], on the device (a few element-wise ops).
+def _gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(B, C, H, W) blurred by a Gaussian of ``sigma`` pixels, edges reflected: two 1-D passes.
 
+    Written out rather than taken from torchvision, whose transforms take about a second to
+    import; the live path imports nothing it can do without.
+    """
+    radius = max(1, math.ceil(3 * sigma))
+    radius = min(radius, image.shape[-2] - 1, image.shape[-1] - 1)  # reflection needs the pad below the side
+    if radius < 1:
+        return image
+    taps = torch.arange(-radius, radius + 1, device=image.device, dtype=image.dtype)
+    kernel = torch.exp(-(taps**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    channels = image.shape[1]
+    padded = F.pad(image, (radius, radius, radius, radius), mode="reflect")
+    rows = F.conv2d(padded, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    return F.conv2d(rows, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+
+
+def _smooth(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A Gaussian blur of ``sigma`` pixels, run on the image shrunk by about sigma / 3 and enlarged back.
+
+    A blur that wide keeps nothing the shrinking loses: at 640x480 and sigma 12 this is 1 ms
+    against 7 for the blur at full size, and the two differ by under a level of 255.
+    """
+    factor = max(1, int(sigma // 3))
+    if factor == 1:
+        return _gaussian_blur(image, sigma)
+    height, width = image.shape[-2:]
+    small = F.interpolate(image, size=(-(-height // factor), -(-width // factor)), mode="area")
+    return F.interpolate(_gaussian_blur(small, sigma / factor), size=(height, width), mode="bilinear", align_corners=False)
+
+
+def detail_sigma(height: int, width: int) -> float:
+    """The blur that separates the detail from the rest: a fixed share of the frame's short side."""
+    return max(1.0, min(height, width) / DETAIL_SIDE_DIVISOR)
+
+
+def fine_detail(original: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W): the original's brightness less its blur (eyes, mouths, hair, edges), about 0 on flat ground."""
+    luma = (original * original.new_tensor(_LUMA).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
+    return luma - _smooth(luma, detail_sigma(*original.shape[-2:]))
+
+
+def apply_controls(
+    stylized: torch.Tensor, original: torch.Tensor, strength: float = 1.0, keep_colors: bool = False, detail: float = 0.0
+) -> torch.Tensor:
+    """The creative controls, on (B, 3, H, W) RGB in [0, 1], on the device (a few element-wise ops and a blur).
+
+    detail: the original's fine brightness detail (``fine_detail``), times this, added to the
+    stylized frame: the eyes, mouths and edges that a small network at a low processing scale
+    blurs away come back, in the painting's colours (it is added to R, G and B alike).
     keep_colors: the stylized frame's brightness with the original's colour, in Y'UV: the
     painting's strokes and light, the scene's own colours (skin stays skin-coloured).
     strength: a blend with the original, 1 the full style, 0 the original.
     """
+    if detail > 0:
+        stylized = (stylized + detail * fine_detail(original)).clamp(0.0, 1.0)
     if not keep_colors and strength >= 1.0:
         return stylized
     if keep_colors:
@@ -168,6 +232,7 @@ class Stylizer:
         scale: float = 1.0,
         style: Style | None = None,
         backend: str = "eager",
+        detail: float | None = None,
     ):
         self.device = device
         self.precision = precision
@@ -176,6 +241,8 @@ class Stylizer:
         self.model = model.to(device=device, dtype=precision.dtype).eval()
         self.strength = 1.0  # 1: the style alone; 0: the original frame (see apply_controls)
         self.keep_colors = False  # brightness from the style, colour from the original
+        # the original's fine detail added back (see apply_controls); by default the style's own
+        self.detail = detail if detail is not None else (style.default_detail if style is not None else 0.0)
         self._checked_size: tuple[int, int, int, float] | None = None  # the last size and scale known to fit
         self._pinned_in: torch.Tensor | None = None
         self._pinned_out: torch.Tensor | None = None
@@ -197,13 +264,16 @@ class Stylizer:
         keep_colors: bool = False,
         backend: str = "auto",
         threads: int | None = None,
+        detail: float | None = None,
     ) -> Stylizer:
         """A shipped or installed style by name, or a style file by path, ready to run.
 
         ``device``: auto, cuda, mps or cpu. ``scale``: the processing scale (the style's own by
         default: it sets the stroke size; above 0, at most stylecam.choices.MAX_SCALE).
         ``strength`` (0 to 1) blends with the original; ``keep_colors`` keeps the original's
-        colours. All three can be changed later as attributes, checked the same way.
+        colours; ``detail`` (0 to stylecam.choices.MAX_DETAIL) adds back the original's fine
+        detail, by default as much as the style's file says (its fast variants: some; see
+        apply_controls). All four can be changed later as attributes, checked the same way.
         ``backend``: auto, eager, compile or onnx (see stylecam.backends); with ``precision``
         auto, CUDA runs fp16 when compiled and fp32 when eager (measured faster each way).
         ``threads``: None (the default) leaves torch's thread count as the caller set it; a
@@ -218,6 +288,8 @@ class Stylizer:
             raise SettingError(f"unknown back end {backend!r} (choose from {', '.join(BACKENDS)})")
         if scale is not None:
             check_scale(scale)
+        if detail is not None:
+            check_detail(detail)
         strength, keep_colors = check_strength(strength), check_keep_colors(keep_colors)
         where = pick_device(device)
         chosen_precision = choose_precision(where, precision, backend)
@@ -225,7 +297,7 @@ class Stylizer:
         if threads is not None:
             configure_cpu_threads(threads)
         scale = loaded.default_scale if scale is None else scale
-        stylizer = cls(model, where, chosen_precision, scale=scale, style=loaded, backend=backend)
+        stylizer = cls(model, where, chosen_precision, scale=scale, style=loaded, backend=backend, detail=detail)
         stylizer.strength, stylizer.keep_colors = strength, keep_colors
         return stylizer
 
@@ -246,6 +318,15 @@ class Stylizer:
     @strength.setter
     def strength(self, value: float) -> None:
         self._strength = check_strength(value)
+
+    @property
+    def detail(self) -> float:
+        """How much of the original's fine detail is added back: 0 none (see apply_controls)."""
+        return self._detail
+
+    @detail.setter
+    def detail(self, value: float) -> None:
+        self._detail = check_detail(value)
 
     @property
     def keep_colors(self) -> bool:
@@ -354,16 +435,18 @@ class Stylizer:
         y = self.backend(x.to(self.precision.dtype)).float()
         if resized:
             y = F.interpolate(y, size=(height, width), mode="bilinear", align_corners=False)
-        return apply_controls(y.clamp(0.0, 1.0), original, self.strength, self.keep_colors)
+        return apply_controls(y.clamp(0.0, 1.0), original, self.strength, self.keep_colors, self.detail)
 
-    def set_model(self, model: TransformerNet, style: Style | None = None, keep_scale: bool = False) -> None:
-        """Run another network; with its ``style``, ``style_name`` follows it and so does the
-        processing scale (the style's default), unless ``keep_scale``."""
+    def set_model(self, model: TransformerNet, style: Style | None = None, keep_scale: bool = False, keep_detail: bool = False) -> None:
+        """Run another network; with its ``style``, ``style_name`` follows it and so do the
+        processing scale and the detail (the style's defaults), unless ``keep_scale`` and ``keep_detail``."""
         self.model = model.to(device=self.device, dtype=self.precision.dtype).eval()
         if style is not None:
             self.style = style
             if not keep_scale:
                 self.scale = style.default_scale
+            if not keep_detail:
+                self.detail = style.default_detail
         self._build_backend()
 
     @torch.no_grad()

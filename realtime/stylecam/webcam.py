@@ -236,6 +236,7 @@ class WebcamApp:
         virtual_camera: VirtualCamera | None = None,
         steady: bool = False,
         fixed_scale: bool = False,
+        fixed_detail: bool = False,
     ):
         self.source = source
         self.stylizer = stylizer
@@ -244,6 +245,7 @@ class WebcamApp:
         self.virtual_camera = virtual_camera
         # False: each style runs at its own default scale; True once a scale was asked for (--scale, +/-).
         self.fixed_scale = fixed_scale
+        self.fixed_detail = fixed_detail
         self._models: dict[int, tuple] = {}
         # A running morph: (code from, code to, target index, start time); set by the key, run by step().
         self._morph: tuple[dict, dict, int, float] | None = None
@@ -277,7 +279,7 @@ class WebcamApp:
         with self._style_lock:
             self._end_morph()
             style, model = self._loaded(index)
-            self.stylizer.set_model(model, style, keep_scale=self.fixed_scale)
+            self.stylizer.set_model(model, style, keep_scale=self.fixed_scale, keep_detail=self.fixed_detail)
         if self.steady is not None:
             self.steady.reset()  # never blend the old style into the new one
         self.state.style_index = index

@@ -29,7 +29,10 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from stylecam.choices import DEFAULT_STYLE  # noqa: F401  (their home; importers of this module find them here too)
+from stylecam.choices import (
+    DEFAULT_STYLE,  # noqa: F401  (their home; importers of this module find them here too)
+    MAX_DETAIL,
+)
 from stylecam.errors import StylecamError
 from stylecam.files import PICKLE_MAGIC, atomic_write
 from stylecam.model import ARCHITECTURE, DEFAULT_BLOCKS, DEFAULT_EDGE_KERNEL, TransformerNet, mix_codes
@@ -117,6 +120,9 @@ class StyleMetadata:
     style_image: StyleImageCredit
     training: dict[str, Any] = field(default_factory=dict)
     default_scale: float = 1.0  # processing scale the style was made for (stroke size)
+    # The input's fine detail added back at the defaults (stylecam.frames.apply_controls): the fast
+    # variants', whose small network blurs eyes and mouths away; 0 for the others and older files.
+    default_detail: float = 0.0
     architecture: str = ""
     preprocessing: dict[str, Any] = field(default_factory=lambda: dict(PREPROCESSING))
     format_version: int = FORMAT_VERSION
@@ -160,6 +166,9 @@ class StyleMetadata:
         scale = values.get("default_scale", 1.0)
         if not isinstance(scale, int | float) or not 0 < scale <= 4:
             raise StyleError(f"style file {path} has an invalid default_scale {scale!r}")
+        detail = values.get("default_detail", 0.0)
+        if isinstance(detail, bool) or not isinstance(detail, int | float) or not 0 <= detail <= MAX_DETAIL:
+            raise StyleError(f"style file {path} has an invalid default_detail {detail!r} (0 to {MAX_DETAIL:g})")
         if not isinstance(values["training"], dict):
             raise StyleError(f"style file {path} has an invalid training record")
         network = values.get("network")
@@ -171,6 +180,7 @@ class StyleMetadata:
             style_image=StyleImageCredit(**{key: printable(image[key]) for key in (*REQUIRED_CREDIT_FIELDS, "year") if key in image}),
             training=values["training"],
             default_scale=float(scale),
+            default_detail=float(detail),
             architecture=values["architecture"],
             format_version=version,
             blocks=blocks,
@@ -234,6 +244,10 @@ class Style:
     @property
     def default_scale(self) -> float:
         return self.metadata.default_scale
+
+    @property
+    def default_detail(self) -> float:
+        return self.metadata.default_detail
 
     def credit_line(self) -> str:
         return self.metadata.style_image.line()
@@ -553,7 +567,8 @@ def _blend(loaded: list[tuple[Style, TransformerNet]], weights: list[float]) -> 
     first = styles[0]
     blend = tuple((style.name, weight / total) for style, weight in zip(styles, weights, strict=True))
     scale = sum(style.default_scale * weight for style, (_, weight) in zip(styles, blend, strict=True))
-    metadata = StyleMetadata(**{**first.metadata.__dict__, "default_scale": round(scale, 3)})
+    detail = sum(style.default_detail * weight for style, (_, weight) in zip(styles, blend, strict=True))
+    metadata = StyleMetadata(**{**first.metadata.__dict__, "default_scale": round(scale, 3), "default_detail": round(detail, 3)})
     name = ",".join(f"{style_name}:{weight:.2g}" for style_name, weight in blend)
     return Style(name=name, path=first.path, metadata=metadata, code=code, network_sha256=first.network_sha256, blend=blend), model
 

@@ -222,7 +222,7 @@ def painting_of(stylizer: Stylizer, folder: Path) -> tuple[Path | None, str | No
 def measure_style(
     style: str, pictures: list[Picture], detector: FaceDetector, distance: StyleDistance, args: argparse.Namespace
 ) -> tuple[dict, list[np.ndarray]]:
-    stylizer = Stylizer.from_style(style, device="cpu", backend="eager", strength=args.strength, scale=args.scale)
+    stylizer = Stylizer.from_style(style, device="cpu", backend="eager", strength=args.strength, scale=args.scale, detail=args.detail)
     painting_path, no_ratio = painting_of(stylizer, args.paintings)
     painting = distance.grams(load_style_image(painting_path, PAINTING_SIZE)) if painting_path else None
     if no_ratio:
@@ -263,6 +263,7 @@ def measure_style(
         "label": f"{Path(style).parent.name}/{stylizer.style_name}" if Path(style).suffix == ".safetensors" else stylizer.style_name,
         "file": str(stylizer.style.path),
         "processing_scale": stylizer.scale,
+        "detail": stylizer.detail,
         "painting": str(painting_path) if painting_path else None,
         "no_ratio_because": no_ratio,
         "faces_reference": reference,
@@ -404,6 +405,7 @@ def run() -> None:
     parser.add_argument("--blend", action="append", default=[], metavar="A:W,B:W", help="a blend of styles, added to --styles (repeatable)")
     parser.add_argument("--strength", type=float, default=1.0, help="passed to Stylizer.from_style")
     parser.add_argument("--scale", type=float, help="processing scale for every style (default: each style's own)")
+    parser.add_argument("--detail", type=float, help="fine detail added back, for every style (default: each style's own)")
     parser.add_argument("--paintings", type=Path, default=DATA / "styles", help="folder of the styles' paintings")
     parser.add_argument("--vgg", type=Path, default=DATA / "vgg16_imagenet/vgg16_features.pth", help="VGG16 features state_dict")
     parser.add_argument("--json", type=Path, help="write the report here")
@@ -456,6 +458,7 @@ def run() -> None:
                 "size": args.size,
                 "strength": args.strength,
                 "scale": args.scale,
+                "detail": args.detail,
                 "device": "cpu",
                 "backend": "eager",
                 "paintings": str(args.paintings),

@@ -43,6 +43,7 @@ import torch.nn.functional as F
 
 from stylecam.devices import configure_cpu_threads, hardware_description, pick_device
 from stylecam.fastvariants import FAST_SUFFIX
+from stylecam.frames import apply_controls
 from stylecam.images import resize_batch, resize_to_side, save_rgb_png, square_thumbnail
 from stylecam.model import TransformerNet
 from stylecam.weights import (
@@ -369,15 +370,16 @@ def student_metadata(
         style_image=teacher.metadata.style_image,
         training=training,
         default_scale=config.scale,
+        default_detail=config.detail,
         network=network,
     )
 
 
 @torch.inference_mode()
-def stylized_tile(model: TransformerNet, photo: torch.Tensor, scale: float) -> torch.Tensor:
-    """(3, H, W) uint8 -> (3, T, T) float: the photo at a webcam frame's height, stylized at ``scale`` as the runtime does, centre square."""
+def stylized_tile(model: TransformerNet, photo: torch.Tensor, scale: float, detail: float = 0.0) -> torch.Tensor:
+    """(3, H, W) uint8 -> (3, T, T) float: the photo at a webcam frame's height, stylized at ``scale`` (and ``detail``) as the runtime does, centre square."""
     frame = resize_to_side(photo, PREVIEW_ROWS, short_side=True)
-    out = student_output(model, frame, scale).clamp(0, 1)
+    out = apply_controls(student_output(model, frame, scale).clamp(0, 1), frame, detail=detail)
     return square_thumbnail(to_uint8(out[0]), PREVIEW_TILE)
 
 
@@ -431,7 +433,7 @@ def write_preview_and_line(
     # Photos on top, the teacher's look in the middle, the student's below: no painting, the teacher is the target.
     rows = [
         [stylized_tile(teacher, photo, teacher_scale) for photo in shown],
-        [stylized_tile(student, photo, metadata.default_scale) for photo in shown],
+        [stylized_tile(student, photo, metadata.default_scale, metadata.default_detail) for photo in shown],
     ]
     save_rgb_png(build_preview(shown, rows), path.with_suffix(".png"))
     row = readme_row(metadata.style, asdict(metadata.style_image), metadata.training, distill_settings(metadata))
@@ -587,6 +589,7 @@ def export_painter_student(
             style_image=code.metadata.style_image,
             training=record,
             default_scale=config.scale,
+            default_detail=config.detail,
             network={"file": network_path.name, "sha256": digest},
         )
         path = folder / f"{style_name}{SUFFIX}"

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from stylecam.choices import MAX_DETAIL
 from stylecam_train.settings import (
     WEIGHT_BOUNDS,
     add_config_arguments,
@@ -33,6 +34,17 @@ class DistillConfig:
     # The student's processing scale (its file's default_scale); the teacher runs at its own default.
     scale: float = scale_setting(
         0.5, "processing scale it will run at; it learns the teacher's look at the teacher's own scale", group="student"
+    )
+    # Not learned: the runtime adds the input's detail back to the student's output at this amount by
+    # default (its file's default_detail; stylecam.frames.apply_controls). At 0.5 the twelve shipped
+    # fast codes kept 15 to 17 of 17 test faces and came at most 1.2 levels of 255 further from their
+    # teachers' pixels than at 0; at 1 they kept as many, 3 to 6 levels further (train/evidence/README.md,
+    # "Detail for the fast styles").
+    detail: float = setting(
+        0.5,
+        "fine detail of the input the runtime adds back by default (its --detail): the small network blurs eyes and mouths away",
+        bounds=(0, MAX_DETAIL),
+        group="student",
     )
     steps: int = setting(4000, "optimizer steps", bounds=(1, 10**7), group="run")
     max_minutes: float | None = max_minutes_setting(group="run")

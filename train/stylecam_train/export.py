@@ -320,7 +320,7 @@ def update_readme(readme: Path, name: str, row: str) -> None:
     lines = text.splitlines()
     prefix = f"| {name} |"
     replaced = [row if line.startswith(prefix) else line for line in lines]
-    if replaced == lines:
+    if not any(line.startswith(prefix) for line in lines):  # not `replaced == lines`: an unchanged row is no new style
         replaced.append(row)
     with atomic_write(readme) as tmp:  # a run killed mid-write must not cut the table short
         tmp.write_text("\n".join(replaced) + "\n", encoding="utf-8")

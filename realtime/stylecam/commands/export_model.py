@@ -29,12 +29,12 @@ at the style's own scale, resize the frame by stylecam.default_scale first (bili
 when shrinking) and the result back to the frame's size.
 
 The file's metadata_props record stylecam.style (the name), stylecam.default_scale,
-stylecam.credit (the style image's credit line), stylecam.input and stylecam.output (the contract
+stylecam.default_detail (the detail stylecam adds back by default: see --detail), stylecam.credit (the style image's credit line), stylecam.input and stylecam.output (the contract
 above), stylecam.exporter and stylecam.version.
 
 The modern exporter (torch.export, dynamo) is used when onnxscript is installed and it succeeds;
 otherwise the TorchScript exporter, with dynamic batch, height and width. The line printed (and
---json's exporter) says which. The strength and keep-colours controls are not part of the graph.
+--json's exporter) says which. The strength, keep-colours and detail controls are not part of the graph.
 """
 # An epilog makes the dispatcher keep the layout of DESCRIPTION and EPILOG as written.
 EPILOG = """\
@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     properties = {
         "stylecam.style": style.name,
         "stylecam.default_scale": f"{style.default_scale:g}",
+        "stylecam.default_detail": f"{style.default_detail:g}",
         "stylecam.credit": style.credit_line(),
         "stylecam.version": _version(),
     }
@@ -100,6 +101,12 @@ def run(args: argparse.Namespace) -> int:
             "to match stylecam (the graph paints at the size it is given)",
             file=sys.stderr,
         )
+    if style.default_detail:
+        print(
+            f"{PROG}: note: {style.name} adds back the input's detail by default (--detail {style.default_detail:g}), "
+            "which the graph does not: its pictures show less of a face's eyes and mouth",
+            file=sys.stderr,
+        )
     if args.json:
         summary = {
             "path": str(output),
@@ -108,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
             "exporter": written.exporter,
             "opset": written.opset,
             "default_scale": style.default_scale,
+            "default_detail": style.default_detail,
         }
         print(json.dumps(summary))
     else:

@@ -12,6 +12,7 @@ from stylecam.choices import (
     DEFAULT_PRESET,
     DEFAULT_STYLE,
     DEVICES,
+    MAX_DETAIL,
     MAX_SCALE,
     MAX_STEADY_STRENGTH,
     PRECISIONS,
@@ -20,13 +21,14 @@ from stylecam.choices import (
 
 scale = bounded(float, 0, MAX_SCALE, above=True)
 strength = bounded(float, 0, 1)
+detail = bounded(float, 0, MAX_DETAIL)
 steady_strength = bounded(float, 0, MAX_STEADY_STRENGTH)
 crf = bounded(int, 0, 51)  # x264's quality scale
 cpu_threads = bounded(int, 1, 1024)  # more threads than any machine has cores only slows the network
 
 
 def add_runtime_options(parser: argparse.ArgumentParser, with_style: bool = True, top_level: bool = False) -> None:
-    """--style, --device, --precision, --backend, --scale (and --strength, --keep-colors).
+    """--style, --device, --precision, --backend, --scale (and --strength, --keep-colors, --detail).
 
     They are accepted before the command (``stylecam --style wave video ...``) and after it. The
     top-level parser holds the defaults; a command's own copies default to SUPPRESS, so they set
@@ -92,6 +94,13 @@ def add_runtime_options(parser: argparse.ArgumentParser, with_style: bool = True
             default=default(False),
             help="keep the original's colours: brightness and strokes from the style, colour from the input (in Y'UV)",
         )
+        look.add_argument(
+            "--detail",
+            type=detail,
+            default=default(None),
+            help=f"add back the input's fine detail (eyes, mouths, edges) in the painting's colours, 0 (none) to {MAX_DETAIL:g} "
+            "(default: the style's own: some for the small _fast styles, whose network blurs it away; none for the others)",
+        )
 
 
 def add_encoder_options(parser: argparse.ArgumentParser) -> None:
@@ -142,7 +151,9 @@ def stylizer_for(style_ref: str, args: argparse.Namespace, default_scale: float 
         # before the back end is built: ONNX Runtime and OpenVINO take the thread count then
         configure_cpu_threads(getattr(args, "threads", None))
     precision = choose_precision(device, args.precision, args.backend)
-    stylizer = Stylizer(model, device, precision, scale=chosen_scale, style=style, backend=args.backend)
+    stylizer = Stylizer(
+        model, device, precision, scale=chosen_scale, style=style, backend=args.backend, detail=getattr(args, "detail", None)
+    )
     stylizer.strength = getattr(args, "strength", 1.0)  # sheet has no look options
     stylizer.keep_colors = getattr(args, "keep_colors", False)
     return style, stylizer

@@ -91,7 +91,17 @@ def run(args: argparse.Namespace) -> int:
         # A scale asked for, or the CPU's 0.5 for full styles, holds for every style key; otherwise
         # each style runs at its own default.
         fixed_scale = args.scale is not None or (cpu and not fast)
-        app = WebcamApp(source, stylizer, refs, index, args.save_dir, virtual_camera=camera, steady=args.steady, fixed_scale=fixed_scale)
+        app = WebcamApp(
+            source,
+            stylizer,
+            refs,
+            index,
+            args.save_dir,
+            virtual_camera=camera,
+            steady=args.steady,
+            fixed_scale=fixed_scale,
+            fixed_detail=args.detail is not None,  # a --detail given holds for every style key, as --scale does
+        )
         app.encoder = encoder_settings(args)  # for the recordings
         if args.record:
             app.start_recording()
