@@ -14,7 +14,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from test_painter import install_painter
 
-from conftest import make_style
+from conftest import make_style, write_video
 from stylecam import cli
 from stylecam.devices import Precision
 from stylecam.frames import Stylizer, apply_controls, fine_detail
@@ -129,3 +129,13 @@ def test_image_and_video_take_detail_and_refuse_a_wrong_one(workdir, capsys):
         assert stop.value.code == 2
         err = capsys.readouterr().err
         assert "--detail" in err and "Traceback" not in err
+
+
+def test_video_reports_the_detail_it_ran_with(workdir, capsys):
+    style = make_style(workdir / "detailed.safetensors", name="detailed", default_detail=1.0)
+    source = write_video(workdir / "in.mp4", frames=3, width=48, height=32, audio=None)
+    for flags, expected in (([], 1.0), (["--detail", "0.25"], 0.25)):
+        capsys.readouterr()
+        argv = ["video", str(source), "-o", "out.mp4", "--overwrite", "--style", str(style), "--device", "cpu", "--quiet", "--json"]
+        assert cli.main([*argv, *flags]) == 0
+        assert json.loads(capsys.readouterr().out)["detail"] == expected

@@ -46,6 +46,7 @@ class ConversionReport:
     style: str
     scale: float
     frames_announced: int | None = None  # the container header's count: a hint, sometimes wrong
+    detail: float = 0.0  # the input's detail added back (--detail, or the style's default)
     steady: float | None = None  # the SteadyFilter strength, when --steady was on
     steady_flow: str | None = None  # and its optical flow (stylecam.steady.FLOWS)
     warping_error: float | None = None  # with --flicker: of the frames written (before encoding), see stylecam.flicker
@@ -121,6 +122,7 @@ def convert_video(
         style=style_name,
         scale=stylizer.scale,
         frames_announced=info.frame_count,
+        detail=stylizer.detail,
         steady=steady,
         steady_flow=steady_flow if steady else None,
         **after.flicker_figures(),

@@ -59,6 +59,7 @@ def main() -> None:
             row = {
                 "file": measured["ratio"],
                 "before_encoding": conversion["warping_error"] / conversion["warping_error_input"],
+                "detail": conversion["detail"],
                 "steady": conversion["steady"],
                 "steady_flow": conversion["steady_flow"],
                 "frames": conversion["frames"],
