@@ -17,7 +17,7 @@ from test_painter import install_painter
 from conftest import make_style, write_video
 from stylecam import cli
 from stylecam.devices import Precision
-from stylecam.frames import Stylizer, apply_controls, fine_detail
+from stylecam.frames import Stylizer, apply_controls, brightness_detail
 from stylecam.model import TransformerNet
 from stylecam.weights import METADATA_KEY, StyleError, load_style, save_style_code
 
@@ -29,15 +29,15 @@ def _edge_picture(height=48, width=64) -> torch.Tensor:
     return picture
 
 
-def test_fine_detail_is_the_edges_and_nothing_on_flat_ground():
+def test_brightness_detail_is_the_edges_and_nothing_on_flat_ground():
     picture = _edge_picture()
-    detail = fine_detail(picture)[0, 0]
+    detail = brightness_detail(picture)[0, 0]
     width = picture.shape[-1]
     assert detail.shape == picture.shape[-2:]
     assert detail[:, :8].abs().max() < 1e-6 and detail[:, -8:].abs().max() < 1e-6  # flat: no detail
     assert detail[:, width // 2 - 1].max() < -0.02  # the dark side of the edge darker, the bright side brighter
     assert detail[:, width // 2].min() > 0.02
-    assert fine_detail(torch.full((1, 3, 20, 30), 0.5)).abs().max() < 1e-6
+    assert brightness_detail(torch.full((1, 3, 20, 30), 0.5)).abs().max() < 1e-6
 
 
 def test_detail_adds_the_same_brightness_to_every_channel_and_zero_changes_nothing():
@@ -47,7 +47,7 @@ def test_detail_adds_the_same_brightness_to_every_channel_and_zero_changes_nothi
     added = apply_controls(stylized, original, detail=1.0) - stylized
     torch.testing.assert_close(added[:, 0], added[:, 1], atol=1e-6, rtol=0)
     torch.testing.assert_close(added[:, 1], added[:, 2], atol=1e-6, rtol=0)
-    torch.testing.assert_close(added[:, :1], fine_detail(original), atol=1e-6, rtol=0)
+    torch.testing.assert_close(added[:, :1], brightness_detail(original), atol=1e-6, rtol=0)
     doubled = apply_controls(stylized, original, detail=2.0) - stylized
     torch.testing.assert_close(doubled, 2 * added, atol=1e-5, rtol=0)
 

@@ -13,8 +13,8 @@ DEFAULT_STYLE = "starry_night"
 DEFAULT_WIDTH = 32  # the network's first layer's channels; 64 and 128 follow (the classic network)
 
 MAX_SCALE = 4.0  # enlarging a frame more than this only multiplies the work; strokes get finer, nothing else
-# --detail: the input's fine brightness detail added back, times this (stylecam.frames.apply_controls).
-# At 2 the photo's edges outweigh the painting's strokes; more is no style any more.
+# --detail: the input's brightness detail added back, times this (stylecam.frames.apply_controls).
+# A bound, not an optimum: at 1 a fast style already looks like a tinted photo (train/evidence/README.md).
 MAX_DETAIL = 2.0
 MAX_STEADY_STRENGTH = 0.95  # at 1 the picture would never change again where nothing moves
 # --steady's optical flow (stylecam.steady.FLOWS): the measure's own for files, a cheaper one for live frames

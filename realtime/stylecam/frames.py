@@ -163,7 +163,7 @@ def detail_sigma(height: int, width: int) -> float:
     return max(1.0, min(height, width) / DETAIL_SIDE_DIVISOR)
 
 
-def fine_detail(original: torch.Tensor) -> torch.Tensor:
+def brightness_detail(original: torch.Tensor) -> torch.Tensor:
     """(B, 1, H, W): the original's brightness less its blur (eyes, mouths, hair, edges), about 0 on flat ground."""
     luma = (original * original.new_tensor(_LUMA).view(1, 3, 1, 1)).sum(dim=1, keepdim=True)
     return luma - _smooth(luma, detail_sigma(*original.shape[-2:]))
@@ -174,7 +174,7 @@ def apply_controls(
 ) -> torch.Tensor:
     """The creative controls, on (B, 3, H, W) RGB in [0, 1], on the device (a few element-wise ops and a blur).
 
-    detail: the original's fine brightness detail (``fine_detail``), times this, added to the
+    detail: the original's brightness detail (``brightness_detail``), times this, added to the
     stylized frame: the eyes, mouths and edges that a small network at a low processing scale
     blurs away come back, in the painting's colours (it is added to R, G and B alike).
     keep_colors: the stylized frame's brightness with the original's colour, in Y'UV: the
@@ -182,7 +182,7 @@ def apply_controls(
     strength: a blend with the original, 1 the full style, 0 the original.
     """
     if detail > 0:
-        stylized = (stylized + detail * fine_detail(original)).clamp(0.0, 1.0)
+        stylized = (stylized + detail * brightness_detail(original)).clamp(0.0, 1.0)
     if not keep_colors and strength >= 1.0:
         return stylized
     if keep_colors:
@@ -241,7 +241,7 @@ class Stylizer:
         self.model = model.to(device=device, dtype=precision.dtype).eval()
         self.strength = 1.0  # 1: the style alone; 0: the original frame (see apply_controls)
         self.keep_colors = False  # brightness from the style, colour from the original
-        # the original's fine detail added back (see apply_controls); by default the style's own
+        # the original's detail added back (see apply_controls); by default the style's own
         self.detail = detail if detail is not None else (style.default_detail if style is not None else 0.0)
         self._checked_size: tuple[int, int, int, float] | None = None  # the last size and scale known to fit
         self._pinned_in: torch.Tensor | None = None
@@ -271,7 +271,7 @@ class Stylizer:
         ``device``: auto, cuda, mps or cpu. ``scale``: the processing scale (the style's own by
         default: it sets the stroke size; above 0, at most stylecam.choices.MAX_SCALE).
         ``strength`` (0 to 1) blends with the original; ``keep_colors`` keeps the original's
-        colours; ``detail`` (0 to stylecam.choices.MAX_DETAIL) adds back the original's fine
+        colours; ``detail`` (0 to stylecam.choices.MAX_DETAIL) adds back the original's
         detail, by default as much as the style's file says (its fast variants: some; see
         apply_controls). All four can be changed later as attributes, checked the same way.
         ``backend``: auto, eager, compile or onnx (see stylecam.backends); with ``precision``
@@ -321,7 +321,7 @@ class Stylizer:
 
     @property
     def detail(self) -> float:
-        """How much of the original's fine detail is added back: 0 none (see apply_controls)."""
+        """How much of the original's detail is added back: 0 none (see apply_controls)."""
         return self._detail
 
     @detail.setter

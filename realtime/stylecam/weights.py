@@ -120,7 +120,7 @@ class StyleMetadata:
     style_image: StyleImageCredit
     training: dict[str, Any] = field(default_factory=dict)
     default_scale: float = 1.0  # processing scale the style was made for (stroke size)
-    # The input's fine detail added back at the defaults (stylecam.frames.apply_controls): the fast
+    # The input's detail added back at the defaults (stylecam.frames.apply_controls): the fast
     # variants', whose small network blurs eyes and mouths away; 0 for the others and older files.
     default_detail: float = 0.0
     architecture: str = ""

@@ -61,6 +61,24 @@ def label(tile: np.ndarray, text: str) -> np.ndarray:
     return tile
 
 
+def make_figure(shown: list[tuple[str, np.ndarray]], path: Path) -> None:
+    """Rows of FIGURE_STYLES on two crops at 100%: the input, the full style, its fast code at FIGURE_AMOUNTS."""
+    crops = {"two_portraits": (slice(0, 240), slice(350, 610)), "Megamind@4s": (slice(50, 290), slice(80, 340))}
+    pictures_by_name = dict(shown)
+    rows = []
+    for style in FIGURE_STYLES:
+        full = Stylizer.from_style(style, device="cpu")
+        student = Stylizer.from_style(f"{style}_fast", device="cpu")
+        for picture, (rows_cut, cols_cut) in crops.items():
+            image = pictures_by_name[picture]
+            tiles = [label(image[rows_cut, cols_cut], "input"), label(full(image)[rows_cut, cols_cut], style)]
+            for amount in FIGURE_AMOUNTS:
+                student.detail = amount
+                tiles.append(label(student(image)[rows_cut, cols_cut], f"_fast, detail {amount:g}"))
+            rows.append(np.concatenate(tiles, axis=1))
+    cv2.imwrite(str(path), np.concatenate(rows, axis=0), [cv2.IMWRITE_JPEG_QUALITY, 88])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--megamind", type=Path, required=True, help="Megamind.avi (Debian's opencv-doc)")
@@ -97,19 +115,7 @@ def main() -> None:
     }
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     if args.figure:
-        crops = {"two_portraits": (slice(0, 240), slice(380, 680)), "Megamind@4s": (slice(60, 300), slice(90, 390))}
-        rows = []
-        for style in FIGURE_STYLES:
-            for picture, (rows_cut, cols_cut) in crops.items():
-                image = dict(shown)[picture]
-                full = Stylizer.from_style(style, device="cpu")(image)[rows_cut, cols_cut]
-                tiles = [label(image[rows_cut, cols_cut], "input"), label(full, style)]
-                student = Stylizer.from_style(f"{style}_fast", device="cpu")
-                for amount in FIGURE_AMOUNTS:
-                    student.detail = amount
-                    tiles.append(label(student(image)[rows_cut, cols_cut], f"{style}_fast, detail {amount:g}"))
-                rows.append(np.concatenate(tiles, axis=1))
-        cv2.imwrite(str(args.figure), np.concatenate(rows, axis=0), [cv2.IMWRITE_JPEG_QUALITY, 88])
+        make_figure(shown, args.figure)
 
 
 if __name__ == "__main__":

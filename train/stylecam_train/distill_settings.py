@@ -42,7 +42,7 @@ class DistillConfig:
     # "Detail for the fast styles").
     detail: float = setting(
         0.5,
-        "fine detail of the input the runtime adds back by default (its --detail): the small network blurs eyes and mouths away",
+        "detail of the input the runtime adds back by default (its --detail): the small network blurs eyes and mouths away",
         bounds=(0, MAX_DETAIL),
         group="student",
     )

@@ -29,8 +29,9 @@ at the style's own scale, resize the frame by stylecam.default_scale first (bili
 when shrinking) and the result back to the frame's size.
 
 The file's metadata_props record stylecam.style (the name), stylecam.default_scale,
-stylecam.default_detail (the detail stylecam adds back by default: see --detail), stylecam.credit (the style image's credit line), stylecam.input and stylecam.output (the contract
-above), stylecam.exporter and stylecam.version.
+stylecam.default_detail (how much of the input's detail stylecam adds back by default: see
+--detail), stylecam.credit (the style image's credit line), stylecam.input and stylecam.output
+(the contract above), stylecam.exporter and stylecam.version.
 
 The modern exporter (torch.export, dynamo) is used when onnxscript is installed and it succeeds;
 otherwise the TorchScript exporter, with dynamic batch, height and width. The line printed (and

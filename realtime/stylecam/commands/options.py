@@ -98,7 +98,7 @@ def add_runtime_options(parser: argparse.ArgumentParser, with_style: bool = True
             "--detail",
             type=detail,
             default=default(None),
-            help=f"add back the input's fine detail (eyes, mouths, edges) in the painting's colours, 0 (none) to {MAX_DETAIL:g} "
+            help=f"add back the input's detail (eyes, mouths, edges) in the painting's colours, 0 (none) to {MAX_DETAIL:g} "
             "(default: the style's own: some for the small _fast styles, whose network blurs it away; none for the others)",
         )
 
