@@ -271,7 +271,7 @@ class ClosedCamera:
 @pytest.mark.parametrize("extra, expected", [([], "alpha_fast"), (["--full"], None)])
 def test_webcam_on_the_cpu_runs_the_fast_variant_unless_full(tmp_path, monkeypatch, capsys, extra, expected):
     make_style(tmp_path / "alpha.safetensors", name="alpha")
-    make_style(tmp_path / "alpha_fast.safetensors", name="alpha_fast", blocks=2, default_scale=0.5)
+    make_style(tmp_path / "alpha_fast.safetensors", name="alpha_fast", blocks=2, default_scale=0.5, default_detail=0.5)
     monkeypatch.setenv("STYLECAM_WEIGHTS", str(tmp_path))
     monkeypatch.setenv("DISPLAY", ":99")
     monkeypatch.setattr(webcam, "display_problem", lambda: None)
@@ -280,7 +280,7 @@ def test_webcam_on_the_cpu_runs_the_fast_variant_unless_full(tmp_path, monkeypat
 
     def load_and_note(args, default_scale=None):
         style, stylizer = real_load(args, default_scale)
-        picked.update(style=style.name, scale=stylizer.scale)
+        picked.update(style=style.name, scale=stylizer.scale, detail=stylizer.detail)
         return style, stylizer
 
     monkeypatch.setattr(webcam_command, "load_stylizer", load_and_note)
@@ -291,6 +291,6 @@ def test_webcam_on_the_cpu_runs_the_fast_variant_unless_full(tmp_path, monkeypat
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("stylecam: error:"), err  # the note comes once the camera is open
     if expected:
-        assert picked == {"style": "alpha_fast", "scale": 0.5}  # at its own processing scale
+        assert picked == {"style": "alpha_fast", "scale": 0.5, "detail": 0.5}  # at its own processing scale and detail
     else:
-        assert picked["style"] == "alpha" and "fast variant" not in err
+        assert picked["style"] == "alpha" and picked["detail"] == 0 and "fast variant" not in err
