@@ -2,8 +2,9 @@
 
 The detail a fast style adds back by default (``default_detail`` in its file, see
 stylecam.frames.apply_controls) is a runtime default, like its processing scale: setting it
-changes no weight, so the codes are rewritten with the same tensors and the same training record,
-and they stay codes of the same fast painter network (whose SHA-256 they name). Each preview
+changes no weight, so each file is written again with its tensors exactly as stored (the shipped
+codes are fp16) and its metadata changed in that one field. The codes stay codes of the same fast
+painter network (whose SHA-256 they name). Each preview
 (NAME.png: photos, the teacher, the student) is drawn again with the detail, as the runtime shows
 the student. `stylecam distill` writes the same field for the students it makes (--detail).
 
@@ -13,11 +14,15 @@ the student. `stylecam distill` writes the same field for the students it makes 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import json
 from pathlib import Path
 
+from safetensors import safe_open
+from safetensors.torch import save_file
+
 from stylecam.choices import MAX_DETAIL
-from stylecam.weights import load_style, save_style_code
+from stylecam.files import atomic_write
+from stylecam.weights import METADATA_KEY, StyleMetadata, load_style
 from stylecam_train.distill import load_photos, write_preview_and_line
 from stylecam_train.export import pick_photos
 
@@ -36,8 +41,14 @@ def main() -> None:
         teacher_record = style.metadata.training.get("distilled_from")
         if style.code is None or teacher_record is None:
             raise SystemExit(f"error: {path} is not a distilled style code")
-        metadata = dataclasses.replace(style.metadata, default_detail=args.detail)
-        save_style_code(style.code, path, metadata)
+        with safe_open(str(path), "pt") as handle:
+            values = json.loads(handle.metadata()[METADATA_KEY])
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118  (safe_open is no mapping)
+        values["default_detail"] = args.detail
+        metadata = StyleMetadata.from_dict(values, path)  # what a reader will check, checked before writing
+        with atomic_write(path) as tmp:
+            save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(values, sort_keys=True)})
+            tmp.chmod(0o644)  # as stylecam writes style files: for sharing
         teacher, teacher_model = load_style(teacher_record["style"])
         write_preview_and_line(path, metadata, teacher_model, teacher.default_scale, student, shown)
         print(f"{path}: default detail {args.detail:g}, preview redrawn")
