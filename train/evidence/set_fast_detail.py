@@ -4,11 +4,11 @@ The detail a fast style adds back by default (``default_detail`` in its file, se
 stylecam.frames.apply_controls) is a runtime default, like its processing scale: setting it
 changes no weight, so each file is written again with its tensors exactly as stored (the shipped
 codes are fp16) and its metadata changed in that one field. The codes stay codes of the same fast
-painter network (whose SHA-256 they name). Each preview
-(NAME.png: photos, the teacher, the student) is drawn again with the detail, as the runtime shows
-the student. `stylecam distill` writes the same field for the students it makes (--detail).
+painter network (whose SHA-256 they name). Each preview (NAME.png: photos, the teacher, the
+student) is drawn again with the detail, as the runtime shows the student. `stylecam distill`
+writes the same field for the students it makes (--detail). The shipped twelve were given 0.5:
 
-    python train/evidence/set_fast_detail.py --detail 1 --data ../shared/data/content weights/*_fast.safetensors
+    python train/evidence/set_fast_detail.py --detail 0.5 --data ../shared/data/content weights/*_fast.safetensors
 """
 
 from __future__ import annotations
