@@ -19,7 +19,7 @@ from stylecam import cli
 from stylecam.devices import Precision
 from stylecam.frames import Stylizer, apply_controls, brightness_detail
 from stylecam.model import TransformerNet
-from stylecam.weights import METADATA_KEY, StyleError, load_style, save_style_code
+from stylecam.weights import METADATA_KEY, StyleError, load_style, save_style_code, set_style_defaults
 
 
 def _edge_picture(height=48, width=64) -> torch.Tensor:
@@ -139,3 +139,19 @@ def test_video_reports_the_detail_it_ran_with(workdir, capsys):
         argv = ["video", str(source), "-o", "out.mp4", "--overwrite", "--style", str(style), "--device", "cpu", "--quiet", "--json"]
         assert cli.main([*argv, *flags]) == 0
         assert json.loads(capsys.readouterr().out)["detail"] == expected
+
+
+def test_set_style_defaults_changes_the_metadata_and_keeps_the_tensors_as_stored(tmp_path):
+    path = make_style(tmp_path / "half.safetensors")
+    with safe_open(str(path), "pt") as handle:
+        values = json.loads(handle.metadata()[METADATA_KEY])
+        half = {key: handle.get_tensor(key).half() for key in handle.keys()}  # noqa: SIM118  (safe_open is no mapping)
+    save_file(half, str(path), metadata={METADATA_KEY: json.dumps(values)})  # an fp16 file, as the shipped fast codes are
+    assert set_style_defaults(path, default_detail=0.7).default_detail == 0.7
+    assert load_style(str(path))[0].default_detail == 0.7
+    with safe_open(str(path), "pt") as handle:
+        assert all(handle.get_tensor(key).dtype == torch.float16 and torch.equal(handle.get_tensor(key), half[key]) for key in half)  # noqa: SIM118
+    before = path.read_bytes()
+    with pytest.raises(StyleError, match="invalid default_detail"):
+        set_style_defaults(path, default_detail=5)
+    assert path.read_bytes() == before  # refused before anything was written

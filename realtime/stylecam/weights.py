@@ -593,8 +593,22 @@ def save_style_code(code: dict[str, torch.Tensor], path: Path, metadata: StyleMe
     _write_tensors(code, path, metadata.to_dict())
 
 
-def _write_tensors(state: dict[str, torch.Tensor], path: Path, values: dict[str, Any]) -> None:
-    tensors = {key: value.detach().to("cpu", torch.float32).contiguous() for key, value in state.items()}
+def set_style_defaults(path: Path, **defaults: Any) -> StyleMetadata:
+    """The style file at ``path`` written again with ``defaults`` (default_detail=0.5, ...) in its metadata.
+
+    Its tensors stay exactly as stored, their dtype included (the shipped fast codes are fp16), and
+    so does the rest of its metadata; the new metadata is checked as a reader checks it before
+    anything is written.
+    """
+    values = {**_read_header_json(path), **defaults}
+    metadata = StyleMetadata.from_dict(values, path)
+    _write_tensors(load_file(str(path)), path, values, dtype=None)  # its header just read: a safetensors file
+    return metadata
+
+
+def _write_tensors(state: dict[str, torch.Tensor], path: Path, values: dict[str, Any], dtype: torch.dtype | None = torch.float32) -> None:
+    """``state`` (as ``dtype``; None keeps each tensor's own) and ``values`` as the stylecam metadata, atomically."""
+    tensors = {key: value.detach().to("cpu", dtype or value.dtype).contiguous() for key, value in state.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path) as tmp:
         try:

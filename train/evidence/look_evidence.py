@@ -405,7 +405,7 @@ def run() -> None:
     parser.add_argument("--blend", action="append", default=[], metavar="A:W,B:W", help="a blend of styles, added to --styles (repeatable)")
     parser.add_argument("--strength", type=float, default=1.0, help="passed to Stylizer.from_style")
     parser.add_argument("--scale", type=float, help="processing scale for every style (default: each style's own)")
-    parser.add_argument("--detail", type=float, help="fine detail added back, for every style (default: each style's own)")
+    parser.add_argument("--detail", type=float, help="the input's detail added back, for every style (default: each style's own)")
     parser.add_argument("--paintings", type=Path, default=DATA / "styles", help="folder of the styles' paintings")
     parser.add_argument("--vgg", type=Path, default=DATA / "vgg16_imagenet/vgg16_features.pth", help="VGG16 features state_dict")
     parser.add_argument("--json", type=Path, help="write the report here")

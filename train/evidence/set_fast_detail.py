@@ -14,15 +14,10 @@ writes the same field for the students it makes (--detail). The shipped twelve w
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from safetensors import safe_open
-from safetensors.torch import save_file
-
 from stylecam.choices import MAX_DETAIL
-from stylecam.files import atomic_write
-from stylecam.weights import METADATA_KEY, StyleMetadata, load_style
+from stylecam.weights import load_style, set_style_defaults
 from stylecam_train.distill import load_photos, write_preview_and_line
 from stylecam_train.export import pick_photos
 
@@ -41,14 +36,7 @@ def main() -> None:
         teacher_record = style.metadata.training.get("distilled_from")
         if style.code is None or teacher_record is None:
             raise SystemExit(f"error: {path} is not a distilled style code")
-        with safe_open(str(path), "pt") as handle:
-            values = json.loads(handle.metadata()[METADATA_KEY])
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118  (safe_open is no mapping)
-        values["default_detail"] = args.detail
-        metadata = StyleMetadata.from_dict(values, path)  # what a reader will check, checked before writing
-        with atomic_write(path) as tmp:
-            save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(values, sort_keys=True)})
-            tmp.chmod(0o644)  # as stylecam writes style files: for sharing
+        metadata = set_style_defaults(path, default_detail=args.detail)
         teacher, teacher_model = load_style(teacher_record["style"])
         write_preview_and_line(path, metadata, teacher_model, teacher.default_scale, student, shown)
         print(f"{path}: default detail {args.detail:g}, preview redrawn")
